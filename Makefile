@@ -1,0 +1,63 @@
+# Mathematics for Machine Learning: build and test.
+#   make html    build the site into _build/html (creates .venv on first use)
+#   make test    run the whole test suite (unit, structure, build, PDF)
+#   make pdf     build the book as one PDF: _build/latex/m4ml.pdf
+#   make serve   serve _build/html on http://127.0.0.1:8000
+#   make clean   remove _build (the execution cache too)
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := html
+
+# The first Python between 3.11 and 3.13 on the PATH, unless PYTHON is set.
+PYTHON ?= $(shell for p in python3.11 python3.12 python3.13 python3; do \
+  command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; \
+  sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))' 2>/dev/null \
+  && { echo $$p; break; }; done)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+ASSETS := node_modules/.package-lock.json
+SPHINXOPTS ?=
+SPHINXBUILD = $(BIN)/sphinx-build -c . -W --keep-going -n $(SPHINXOPTS)
+
+.PHONY: html pdf test serve clean venv assets
+
+venv: $(STAMP)
+$(STAMP): requirements.lock pyproject.toml
+	@if [ -z "$(PYTHON)" ]; then \
+	  echo "error: Python 3.11, 3.12 or 3.13 is needed; install one or set PYTHON=/path/to/python" >&2; \
+	  exit 1; fi
+	@echo "Creating $(VENV) with $(PYTHON) and installing the pinned toolchain..."
+	@$(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $@
+
+assets: $(ASSETS)
+$(ASSETS): package.json package-lock.json
+	@.ci/require npm
+	@npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+html: venv assets
+	$(SPHINXBUILD) -b html book _build/html
+	@echo "The book is in _build/html: open _build/html/index.html (or run make serve)."
+
+pdf: venv
+	@.ci/require latexmk xelatex xindy
+	$(SPHINXBUILD) -t pdf -b latex book _build/latex
+	@$(MAKE) -C _build/latex LATEXMKOPTS="-silent -interaction=nonstopmode -halt-on-error" all-pdf >_build/latex/build.log 2>&1 \
+	  || { tail -n 40 _build/latex/build.log; grep -n -A3 '^!' _build/latex/*.log | head -n 40; \
+	       echo "error: LaTeX failed; the full log is _build/latex/m4ml.log" >&2; exit 1; }
+	@echo "The PDF is _build/latex/m4ml.pdf."
+
+test: venv assets
+	@.ci/require latexmk xelatex xindy pdftotext pdftoppm
+	$(BIN)/python -m pytest
+
+serve:
+	@test -f _build/html/index.html || { echo "error: build first with make html" >&2; exit 1; }
+	$(or $(wildcard $(BIN)/python),$(PYTHON)) -m http.server --directory _build/html --bind 127.0.0.1 8000
+
+clean:
+	rm -rf _build

@@ -1,0 +1,341 @@
+"""The book's own Sphinx extension.
+
+It keeps the build honest and self-contained:
+
+* **Notation**: ``book/macros.tex`` is the one source of math macros; it is
+  turned into MathJax macros for HTML and included in the LaTeX preamble.
+* **Offline math**: MathJax 4 and its font are copied from ``node_modules``
+  (installed by ``npm ci`` from the lock file) into the site, so that no
+  page loads anything from a CDN.
+* **Execution cache key**: myst-nb's cache key covers only a notebook's code
+  cells. We append one hidden code cell holding a hash of the ``m4ml``
+  modules the chapter imports (transitively), of ``requirements.lock`` and
+  of the Python version, so that a change in any of them re-executes the
+  chapter; the same files are Sphinx dependencies, so that the chapter is
+  re-read at all.
+* **Check count**: the records displayed by :mod:`m4ml.checks` become
+  ``m4ml-check`` containers; this extension collects them per document and
+  the role ``{check-count}`all``` (or a docname) prints how many ran.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import re
+import shutil
+import sys
+from pathlib import Path
+
+from docutils import nodes
+from sphinx.application import Sphinx
+from sphinx.environment import BuildEnvironment
+from sphinx.environment.collectors import EnvironmentCollector
+from sphinx.errors import ExtensionError
+from sphinx.util import logging
+from sphinx.util.docutils import SphinxRole
+
+logger = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = ROOT / "code" / "m4ml"
+LOCK_FILE = ROOT / "requirements.lock"
+MACRO_FILE = ROOT / "book" / "macros.tex"
+NODE_MODULES = ROOT / "node_modules"
+
+# --------------------------------------------------------------------------
+# Notation: one macro file for MathJax and LaTeX
+# --------------------------------------------------------------------------
+
+_NEWCOMMAND = re.compile(
+    r"^\\newcommand\{\\(?P<name>[A-Za-z]+)\}(?:\[(?P<nargs>\d)\])?"
+    r"\{(?P<body>.*)\}\s*$"
+)
+
+
+def read_macros(path: Path = MACRO_FILE) -> dict[str, str | list]:
+    """Parse ``\\newcommand`` lines into MathJax's macro format.
+
+    Raises
+    ------
+    sphinx.errors.ExtensionError
+        For a line that is neither a comment nor a one-line ``\\newcommand``,
+        naming the file and line.
+    """
+    macros: dict[str, str | list] = {}
+    for lineno, line in enumerate(path.read_text().splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("%"):
+            continue
+        match = _NEWCOMMAND.match(stripped)
+        if not match:
+            raise ExtensionError(
+                f"{path}:{lineno}: expected a one-line "
+                f"\\newcommand{{\\name}}[n]{{body}}, got: {stripped}"
+            )
+        name, nargs, body = match["name"], match["nargs"], match["body"]
+        if name in macros:
+            raise ExtensionError(f"{path}:{lineno}: \\{name} defined twice")
+        macros[name] = [body, int(nargs)] if nargs else body
+    return macros
+
+
+def _configure_math(app: Sphinx, config) -> None:
+    macros = read_macros()
+    mj = dict(config.mathjax4_config or {})
+    tex = dict(mj.get("tex", {}))
+    tex["macros"] = {**macros, **tex.get("macros", {})}
+    mj["tex"] = tex
+    loader = dict(mj.get("loader", {}))
+    loader["paths"] = {**loader.get("paths", {}), "fonts": "[mathjax]/fonts"}
+    mj["loader"] = loader
+    config.mathjax4_config = mj
+    config.mathjax_path = "mathjax/tex-chtml.js"
+    preamble = config.latex_elements.get("preamble", "")
+    config.latex_elements["preamble"] = (
+        preamble + "\n% book/macros.tex\n" + MACRO_FILE.read_text()
+    )
+
+
+# --------------------------------------------------------------------------
+# Offline math: copy a trimmed MathJax into the site
+# --------------------------------------------------------------------------
+
+MATHJAX_FILES = (
+    "tex-chtml.js",
+    "input",
+    "output",
+    "ui",
+    "a11y",
+    "adaptors",
+    "sre/speech-worker.js",
+    "sre/mathmaps/base.json",
+    "sre/mathmaps/en.json",
+    "LICENSE",
+)
+FONT_FILES = ("chtml", "chtml.js", "package.json")
+
+
+def _mathjax_sources() -> tuple[Path, Path]:
+    mathjax = NODE_MODULES / "mathjax"
+    font = NODE_MODULES / "@mathjax" / "mathjax-newcm-font"
+    missing = [p for p in (mathjax, font) if not p.is_dir()]
+    if missing:
+        raise ExtensionError(
+            "MathJax is not installed (missing "
+            + ", ".join(str(p) for p in missing)
+            + "). Run `make html`, which runs `npm ci`, or run `npm ci` in "
+            + str(ROOT)
+            + " (needs Node.js and npm)."
+        )
+    return mathjax, font
+
+
+def _check_mathjax(app: Sphinx) -> None:
+    if app.builder.format == "html":
+        _mathjax_sources()
+
+
+def _copy_tree(src: Path, dst: Path) -> None:
+    if src.is_dir():
+        shutil.copytree(src, dst, dirs_exist_ok=True)
+    else:
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, dst)
+
+
+def _install_mathjax(app: Sphinx, exception) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    mathjax, font = _mathjax_sources()
+    target = Path(app.outdir) / "_static" / "mathjax"
+    stamp = target / ".version"
+    version = (mathjax / "package.json").read_text() + (
+        font / "package.json"
+    ).read_text()
+    if stamp.is_file() and stamp.read_text() == version:
+        return
+    shutil.rmtree(target, ignore_errors=True)
+    for name in MATHJAX_FILES:
+        _copy_tree(mathjax / name, target / name)
+    for name in FONT_FILES:
+        _copy_tree(font / name, target / "fonts" / "mathjax-newcm-font" / name)
+    stamp.write_text(version)
+
+
+# --------------------------------------------------------------------------
+# Execution cache key
+# --------------------------------------------------------------------------
+
+_IMPORT = re.compile(
+    r"^[ \t]*(?:from[ \t]+m4ml(?:\.(?P<from>\w+))?[ \t]+import[ \t]+"
+    r"(?P<names>\([^)]*\)|[\w \t,]+)"
+    r"|import[ \t]+m4ml(?:\.(?P<mod>\w+))?)",
+    re.MULTILINE,
+)
+_CODE_CELL = re.compile(
+    r"^(?P<fence>`{3,}|~{3,})\{code-cell\}.*?^(?P=fence)\s*$",
+    re.MULTILINE | re.DOTALL,
+)
+
+
+def _module_imports(module: str) -> set[str]:
+    """The ``m4ml`` modules that ``m4ml.<module>`` imports (not recursive)."""
+    path = PACKAGE / f"{module}.py"
+    if not path.is_file():
+        return set()
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            if node.level == 1:
+                found.add(node.module or "")
+            elif node.module and node.module.startswith("m4ml"):
+                parts = node.module.split(".")
+                if len(parts) > 1:
+                    found.add(parts[1])
+                else:
+                    found.update(a.name for a in node.names)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                parts = alias.name.split(".")
+                if parts[0] == "m4ml" and len(parts) > 1:
+                    found.add(parts[1])
+    return {m for m in found if (PACKAGE / f"{m}.py").is_file()}
+
+
+def chapter_modules(source: str) -> list[str]:
+    """The ``m4ml`` modules a chapter's code cells use, transitively.
+
+    ``m4ml/__init__.py`` is always included.
+    """
+    direct: set[str] = set()
+    for cell in _CODE_CELL.finditer(source):
+        for match in _IMPORT.finditer(cell.group(0)):
+            if match["from"]:
+                direct.add(match["from"])
+            elif match["mod"]:
+                direct.add(match["mod"])
+            elif match["names"]:
+                names = re.findall(r"\w+", match["names"])
+                direct.update(n for n in names if n != "as")
+    seen: set[str] = set()
+    todo = [m for m in direct if (PACKAGE / f"{m}.py").is_file()]
+    while todo:
+        module = todo.pop()
+        if module in seen:
+            continue
+        seen.add(module)
+        todo.extend(_module_imports(module) - seen)
+    return ["__init__", *sorted(seen)]
+
+
+def chapter_dependencies(source: str) -> list[Path]:
+    """Files whose change must re-execute a chapter with this source."""
+    files = [PACKAGE / f"{m}.py" for m in chapter_modules(source)]
+    files += [PACKAGE / "book.mplstyle", LOCK_FILE]
+    return [f for f in files if f.is_file()]
+
+
+def cache_key(source: str) -> str:
+    """A hash of everything besides its code cells that a chapter runs on."""
+    digest = hashlib.sha256(sys.version.encode())
+    for path in chapter_dependencies(source):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _add_cache_key(app: Sphinx, docname: str, source: list[str]) -> None:
+    text = source[0]
+    if "{code-cell}" not in text:
+        return
+    for path in chapter_dependencies(text):
+        app.env.note_dependency(str(path))
+    source[0] = (
+        text.rstrip("\n")
+        + "\n\n```{code-cell} ipython3\n:tags: [remove-cell]\n"
+        + f"# m4ml execution cache key {cache_key(text)}\n```\n"
+    )
+
+
+# --------------------------------------------------------------------------
+# Counting the checks
+# --------------------------------------------------------------------------
+
+
+class check_count(nodes.Inline, nodes.TextElement):
+    """Placeholder for a number of checks, resolved when the page is written."""
+
+
+class CheckCountRole(SphinxRole):
+    """``{check-count}`all``` or ``{check-count}`foundations/linear_algebra```."""
+
+    def run(self):
+        target = self.text.strip()
+        if target != "all" and target not in self.env.found_docs:
+            msg = f"check-count: unknown document {target!r}"
+            logger.warning(msg, location=self.get_location())
+        self.env.m4ml_count_pages = getattr(self.env, "m4ml_count_pages", set())
+        self.env.m4ml_count_pages.add(self.env.docname)
+        return [check_count(target=target)], []
+
+
+class CheckCollector(EnvironmentCollector):
+    """Collects each document's check records into ``env.m4ml_checks``."""
+
+    def clear_doc(self, app, env, docname):
+        getattr(env, "m4ml_checks", {}).pop(docname, None)
+        getattr(env, "m4ml_count_pages", set()).discard(docname)
+
+    def merge_other(self, app, env, docnames, other):
+        env.m4ml_checks = getattr(env, "m4ml_checks", {})
+        for docname in docnames:
+            if docname in getattr(other, "m4ml_checks", {}):
+                env.m4ml_checks[docname] = other.m4ml_checks[docname]
+        pages = getattr(other, "m4ml_count_pages", set()) & set(docnames)
+        env.m4ml_count_pages = getattr(env, "m4ml_count_pages", set()) | pages
+
+    def process_doc(self, app, doctree):
+        env = app.env
+        env.m4ml_checks = getattr(env, "m4ml_checks", {})
+        records = [
+            node["m4ml_check"]
+            for node in doctree.findall(nodes.container)
+            if "m4ml_check" in node
+        ]
+        env.m4ml_checks[env.docname] = records
+
+    def get_updated_docs(self, app, env):
+        # pages that print counts are rewritten whenever anything changed
+        return sorted(getattr(env, "m4ml_count_pages", set()))
+
+
+def count_checks(env: BuildEnvironment, target: str = "all") -> int:
+    checks = getattr(env, "m4ml_checks", {})
+    if target == "all":
+        return sum(len(v) for v in checks.values())
+    return len(checks.get(target, []))
+
+
+def _resolve_counts(app: Sphinx, doctree, docname: str) -> None:
+    for node in list(doctree.findall(check_count)):
+        node.replace_self(nodes.Text(f"{count_checks(app.env, node['target']):,}"))
+
+
+def _report(app: Sphinx, exception) -> None:
+    if exception is None:
+        total = count_checks(app.env)
+        chapters = sum(1 for v in getattr(app.env, "m4ml_checks", {}).values() if v)
+        logger.info(f"m4ml: {total} checks passed in {chapters} chapters")
+
+
+def setup(app: Sphinx) -> dict:
+    app.connect("config-inited", _configure_math)
+    app.connect("builder-inited", _check_mathjax)
+    app.connect("source-read", _add_cache_key)
+    app.connect("doctree-resolved", _resolve_counts)
+    app.connect("build-finished", _install_mathjax)
+    app.connect("build-finished", _report)
+    app.add_node(check_count)
+    app.add_role("check-count", CheckCountRole())
+    app.add_env_collector(CheckCollector)
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,51 @@
+"""Helpers shared by the tests that build the book."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def sphinx_build(
+    root: Path, builder: str, outdir: Path, *extra: str
+) -> subprocess.CompletedProcess:
+    """Run the book's Sphinx build (as `make` does) on the tree at ``root``."""
+    cmd = [
+        sys.executable, "-m", "sphinx", "-c", str(root),
+        "-W", "--keep-going", "-n", "-b", builder,
+        str(root / "book"), str(outdir), *extra,
+    ]
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    return subprocess.run(
+        cmd, cwd=root, capture_output=True, text=True, env=env, timeout=3000
+    )
+
+
+@pytest.fixture(scope="session")
+def html_build() -> tuple[subprocess.CompletedProcess, Path]:
+    """The real HTML build in ``_build/html`` (incremental, cached)."""
+    outdir = ROOT / "_build" / "html"
+    return sphinx_build(ROOT, "html", outdir), outdir
+
+
+def copy_book(dest: Path) -> Path:
+    """A throw-away copy of the book's sources, sharing the warm caches."""
+    for name in ("book", "code"):
+        shutil.copytree(
+            ROOT / name, dest / name,
+            ignore=shutil.ignore_patterns("__pycache__", "*.ipynb"),
+        )
+    for name in ("conf.py", "requirements.lock", "package.json"):
+        shutil.copy2(ROOT / name, dest / name)
+    (dest / "node_modules").symlink_to(ROOT / "node_modules")
+    cache = ROOT / "_build" / ".jupyter_cache"
+    if cache.is_dir():
+        shutil.copytree(cache, dest / "_build" / ".jupyter_cache")
+    return dest

@@ -1,0 +1,172 @@
+"""The book builds: warning-free, offline, and failing loudly when it should.
+
+These tests run the real Sphinx build (HTML into _build/html, sharing the
+execution cache with `make html`) and, in throw-away copies, builds that
+must fail: a wrong derivation, a broken cross-reference, a malformed
+chapter.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from booktools import ROOT, copy_book, sphinx_build
+
+pytestmark = pytest.mark.build
+
+CHAPTER = "foundations/linear_algebra"
+
+
+def test_html_build_succeeds_without_warnings(html_build):
+    proc, outdir = html_build
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
+    assert "WARNING" not in proc.stderr and "ERROR" not in proc.stderr, (
+        proc.stderr
+    )
+    assert (outdir / f"{CHAPTER}.html").is_file()
+
+
+def test_landing_page_counts_the_checks_on_the_pages(html_build):
+    _, outdir = html_build
+    landing = (outdir / "index.html").read_text()
+    match = re.search(r"executed and passed <strong>([\d,]+) checks", landing)
+    assert match, "the landing page does not state the number of checks"
+    stated = int(match.group(1).replace(",", ""))
+    on_pages = sum(
+        len(re.findall(r'class="[^"]*\bm4ml-check\b', p.read_text()))
+        for p in outdir.rglob("*.html")
+    )
+    assert stated == on_pages > 0
+
+
+class _Resources(HTMLParser):
+    """Collects every URL a browser would fetch to show a page."""
+
+    LOADS = {"script": "src", "img": "src", "iframe": "src", "source": "src",
+             "audio": "src", "video": "src", "embed": "src", "object": "data"}
+
+    def __init__(self):
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag in self.LOADS and attrs.get(self.LOADS[tag]):
+            self.urls.append(attrs[self.LOADS[tag]])
+        if tag == "link" and attrs.get("href"):
+            rel = (attrs.get("rel") or "").lower()
+            if rel in {"stylesheet", "preload", "icon", "modulepreload",
+                       "prefetch", "manifest", "shortcut icon"}:
+                self.urls.append(attrs["href"])
+        for value in attrs.values():
+            if value and "url(" in value:
+                self.urls += re.findall(r"url\(([^)]+)\)", value)
+
+
+def _external(url: str) -> bool:
+    url = url.strip("'\" ")
+    return bool(re.match(r"^(?:[a-z][a-z0-9+.-]*:)?//", url, re.I))
+
+
+def test_no_page_loads_anything_from_outside_the_site(html_build):
+    _, outdir = html_build
+    outside = []
+    for page in outdir.rglob("*.html"):
+        parser = _Resources()
+        parser.feed(page.read_text())
+        outside += [(page.name, u) for u in parser.urls if _external(u)]
+    for css in outdir.rglob("*.css"):
+        for url in re.findall(r"url\(([^)]+)\)", css.read_text()):
+            if _external(url):
+                outside.append((css.name, url))
+    assert not outside
+
+
+def test_math_assets_are_served_with_the_site(html_build):
+    _, outdir = html_build
+    page = (outdir / f"{CHAPTER}.html").read_text()
+    assert re.search(r'src="(\.\./)*_static/mathjax/tex-chtml\.js', page)
+    fonts = outdir / "_static" / "mathjax" / "fonts" / "mathjax-newcm-font"
+    assert list((fonts / "chtml" / "woff2").glob("*.woff2"))
+    assert '"fonts": "[mathjax]/fonts"' in page  # no CDN fallback
+
+
+def _failing_build(tmp_path: Path) -> str:
+    proc = sphinx_build(tmp_path, "html", tmp_path / "_build" / "html")
+    assert proc.returncode != 0, "the build should have failed"
+    return proc.stdout + proc.stderr
+
+
+def test_a_wrong_derivation_fails_the_build(tmp_path, html_build):
+    copy_book(tmp_path)
+    module = tmp_path / "code" / "m4ml" / "linear_algebra.py"
+    # flip a sign in a package function the chapter checks
+    module.write_text(
+        module.read_text()
+        + "\n\n_solve = solve\n\n\ndef solve(A, b):\n    return -_solve(A, b)\n"
+    )
+    log = _failing_build(tmp_path)
+    assert "linear_algebra.md" in log and "Executing notebook failed" in log
+    assert "Check failed" in log  # the failing check says what and by how much
+
+
+def test_a_broken_cross_reference_fails_the_build(tmp_path, html_build):
+    copy_book(tmp_path)
+    chapter = tmp_path / "book" / f"{CHAPTER}.md"
+    chapter.write_text(
+        chapter.read_text() + "\nSee {ref}`sec-no-such-section`.\n"
+    )
+    log = _failing_build(tmp_path)
+    assert re.search(
+        r"linear_algebra\.md:\d+: WARNING: undefined label: "
+        r"'sec-no-such-section'", log
+    ), log[-3000:]
+
+
+def test_a_malformed_chapter_fails_the_build(tmp_path, html_build):
+    copy_book(tmp_path)
+    chapter = tmp_path / "book" / f"{CHAPTER}.md"
+    chapter.write_text(
+        chapter.read_text() + "\n:::{prf:theorem}\n:label: thm-broken\n"
+        "An unclosed theorem with an unknown option.\n:colour: red\n"
+    )
+    log = _failing_build(tmp_path)
+    assert "linear_algebra.md" in log and "WARNING" in log
+
+
+@pytest.mark.pdf
+def test_pdf_builds_with_every_chapter_and_no_undefined_reference(html_build):
+    outdir = ROOT / "_build" / "latex"
+    proc = sphinx_build(ROOT, "latex", outdir, "-t", "pdf")
+    assert proc.returncode == 0, proc.stderr[-5000:]
+    latex = subprocess.run(
+        ["make", "-C", str(outdir), "all-pdf",
+         "LATEXMKOPTS=-interaction=nonstopmode -halt-on-error"],
+        capture_output=True, text=True, timeout=1200,
+    )
+    assert latex.returncode == 0, latex.stdout[-5000:]
+    log = (outdir / "m4ml.log").read_text(errors="replace")
+    assert "undefined" not in log.lower() or not re.search(
+        r"(Reference|Citation) `[^']*' on page \d+ undefined", log
+    )
+    assert "There were undefined references" not in log
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(outdir / "m4ml.pdf"), "-"],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    titles = []
+    for entry in re.findall(r"^([a-z_]+/[a-z_]+)$",
+                            (ROOT / "book" / "pdf.md").read_text(), re.M):
+        source = (ROOT / "book" / f"{entry}.md").read_text()
+        titles.append(re.search(r"^# (.+)$", source, re.M).group(1))
+    assert titles
+    flat = re.sub(r"\s+", " ", text).lower()
+    for title in titles + ["Contents", "Bibliography", "Foundations"]:
+        assert re.sub(r"\s+", " ", title).lower() in flat, title
+    shutil.copy2(outdir / "m4ml.pdf", ROOT / "_build" / "m4ml.pdf")
