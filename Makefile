@@ -2,6 +2,7 @@
 #   make html    build the site into _build/html (creates .venv on first use)
 #   make test    run the whole test suite (unit, structure, build, PDF)
 #   make pdf     build the book as one PDF: _build/latex/m4ml.pdf
+#   make chapter CH=<slug>   build one chapter quickly (_build/chapter/<slug>)
 #   make serve   serve _build/html on http://127.0.0.1:8000
 #   make clean   remove _build (the execution cache too)
 
@@ -20,7 +21,7 @@ ASSETS := node_modules/.package-lock.json
 SPHINXOPTS ?=
 SPHINXBUILD = $(BIN)/sphinx-build -c . -W --keep-going -n $(SPHINXOPTS)
 
-.PHONY: html pdf test serve clean venv assets
+.PHONY: html pdf test serve clean venv assets chapter
 
 venv: $(STAMP)
 $(STAMP): requirements.lock pyproject.toml
@@ -42,6 +43,12 @@ $(ASSETS): package.json package-lock.json
 html: venv assets
 	$(SPHINXBUILD) -b html book _build/html
 	@echo "The book is in _build/html: open _build/html/index.html (or run make serve)."
+
+# One chapter, executed, in seconds; the other chapters are read unexecuted.
+chapter: venv assets
+	@test -n "$(CH)" || { echo "usage: make chapter CH=<slug>, e.g. CH=linear_algebra" >&2; exit 1; }
+	M4ML_CHAPTER=$(CH) $(SPHINXBUILD) -b html book _build/chapter/$(CH)
+	@echo "Open _build/chapter/$(CH)/$$(cd book && ls */$(CH).md | sed 's/\.md$$/.html/')"
 
 pdf: venv
 	@.ci/require latexmk xelatex xindy

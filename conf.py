@@ -27,6 +27,7 @@ _ipython = ROOT / "_build" / ".ipython"
 (_ipython / "profile_default").mkdir(parents=True, exist_ok=True)
 (_ipython / "profile_default" / "ipython_kernel_config.py").write_text(
     'c.IPKernelApp.log_level = "ERROR"\n'
+    'c.InteractiveShell.colors = "nocolor"  # plain tracebacks in build logs\n'
 )
 os.environ["IPYTHONDIR"] = str(_ipython)
 
@@ -101,6 +102,22 @@ nb_execution_allow_errors = False
 nb_merge_streams = True
 nb_render_markdown_format = "myst"  # check records carry math and references
 nb_execution_excludepatterns = []
+
+# `make chapter CH=<slug>` executes one chapter and reads the rest without
+# running them; m4ml_book then reports only that chapter's warnings.
+m4ml_only_chapter = ""
+if os.environ.get("M4ML_CHAPTER"):
+    _slug = os.environ["M4ML_CHAPTER"]
+    _matches = sorted((ROOT / "book").glob(f"*/{_slug}.md"))
+    if len(_matches) != 1:
+        raise ValueError(f"make chapter: no single book/<part>/{_slug}.md")
+    m4ml_only_chapter = _matches[0].relative_to(ROOT / "book").with_suffix("")
+    m4ml_only_chapter = m4ml_only_chapter.as_posix()
+    nb_execution_excludepatterns = [
+        p.relative_to(ROOT / "book").as_posix()
+        for p in (ROOT / "book").glob("*/*.md")
+        if p != _matches[0]
+    ]
 
 # --- Bibliography -----------------------------------------------------------
 bibtex_bibfiles = ["book/references.bib"]

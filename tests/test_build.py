@@ -114,6 +114,9 @@ def test_a_wrong_derivation_fails_the_build(tmp_path, html_build):
     log = _failing_build(tmp_path)
     assert "linear_algebra.md" in log and "Executing notebook failed" in log
     assert "Check failed" in log  # the failing check says what and by how much
+    assert "\x1b[" not in log  # a plain traceback, readable in any CI log
+    # and it stays failed: a rebuild must not pass on the stored result
+    assert "Check failed" in _failing_build(tmp_path)
 
 
 def test_a_broken_cross_reference_fails_the_build(tmp_path, html_build):

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import logging as logging_module
 import re
 import shutil
 import sys
@@ -321,6 +322,20 @@ def _resolve_counts(app: Sphinx, doctree, docname: str) -> None:
         node.replace_self(nodes.Text(f"{count_checks(app.env, node['target']):,}"))
 
 
+def _forget_failed_builds(app: Sphinx, exception) -> None:
+    """After a build with warnings, make the next build re-read everything.
+
+    Sphinx keeps a document it has read, warnings and all, and does not read
+    it again until it changes, so a second build after a failed one (say, a
+    chapter whose cell raised) would pass without running anything. Sphinx
+    deletes its saved environment after an exception; we do the same after
+    warnings, which ``-W`` turns into failures.
+    """
+    if getattr(app, "_warncount", 0) and exception is None:
+        envfile = Path(app.doctreedir) / "environment.pickle"
+        envfile.unlink(missing_ok=True)
+
+
 def _report(app: Sphinx, exception) -> None:
     if exception is None:
         total = count_checks(app.env)
@@ -328,13 +343,59 @@ def _report(app: Sphinx, exception) -> None:
         logger.info(f"m4ml: {total} checks passed in {chapters} chapters")
 
 
+# --------------------------------------------------------------------------
+# One chapter at a time (make chapter CH=<slug>)
+# --------------------------------------------------------------------------
+
+
+class _OnlyChapterFilter(logging_module.Filter):
+    """Drop warnings located outside the chapter being built.
+
+    ``make chapter`` executes one chapter and reads the others without
+    running them, so their glued numbers are missing; those warnings are not
+    the contributor's concern while editing this chapter. Warnings without a
+    location are kept.
+    """
+
+    def __init__(self, app: Sphinx, docname: str):
+        super().__init__()
+        self.app, self.docname = app, docname
+        self.path = str(app.env.doc2path(docname))
+
+    def filter(self, record) -> bool:
+        location = getattr(record, "location", None)
+        if location is None:
+            return True
+        if isinstance(location, tuple):
+            return location[0] in (None, self.docname)
+        if isinstance(location, nodes.Node):
+            source = location.source or ""
+            return not source or source.split(":")[0] == self.path
+        text = str(location)
+        return text.startswith(self.path) or text == self.docname
+
+
+def _only_chapter(app: Sphinx) -> None:
+    docname = app.config.m4ml_only_chapter
+    if not docname:
+        return
+    if docname not in app.env.found_docs:
+        raise ExtensionError(f"make chapter: no chapter {docname!r}")
+    for handler in logging_module.getLogger("sphinx").handlers:
+        if type(handler).__name__ == "WarningStreamHandler":
+            handler.filters.insert(0, _OnlyChapterFilter(app, docname))
+
+
 def setup(app: Sphinx) -> dict:
+    app.add_config_value("m4ml_only_chapter", "", "env", types=frozenset({str}))
+    app.connect("builder-inited", _only_chapter)
     app.connect("config-inited", _configure_math)
     app.connect("builder-inited", _check_mathjax)
     app.connect("source-read", _add_cache_key)
     app.connect("doctree-resolved", _resolve_counts)
     app.connect("build-finished", _install_mathjax)
     app.connect("build-finished", _report)
+    app.connect("build-finished", _forget_failed_builds)
     app.add_node(check_count)
     app.add_role("check-count", CheckCountRole())
     app.add_env_collector(CheckCollector)
