@@ -61,6 +61,7 @@ extensions = [
 # The PDF has its own root document (book/pdf.md), chosen by `-t pdf`.
 root_doc = "pdf" if tags.has("pdf") else "index"  # noqa: F821 (Sphinx)
 exclude_patterns = ["_templates", "_ext", "**/.ipynb_checkpoints", "_static"]
+exclude_patterns += ["**/*.ipynb"]  # notebooks paired with chapters are local
 exclude_patterns += ["index.md"] if tags.has(  # noqa: F821
     "pdf"
 ) else ["pdf.md"]

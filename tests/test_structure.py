@@ -8,6 +8,7 @@ which chapter breaks which rule.
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -206,13 +207,17 @@ def test_every_module_has_a_test_file():
     assert not missing, f"modules without tests/test_<module>.py: {missing}"
 
 
-def test_no_notebooks_or_outputs_in_book():
+def test_no_notebooks_or_outputs_committed_in_book():
+    tracked = subprocess.run(
+        ["git", "ls-files", "book"], cwd=ROOT, capture_output=True,
+        text=True, check=True,
+    ).stdout.split()
     stray = [
-        p.relative_to(ROOT) for p in BOOK.rglob("*")
-        if p.suffix in {".ipynb", ".png", ".svg", ".pdf"}
-        and "_static" not in p.parts
+        p for p in tracked
+        if Path(p).suffix in {".ipynb", ".png", ".svg", ".pdf", ".jpg"}
+        and "_static" not in Path(p).parts
     ]
-    assert not stray, f"generated files under book/: {stray}"
+    assert not stray, f"generated files committed under book/: {stray}"
 
 
 def test_html_and_pdf_list_the_same_chapters_in_order():

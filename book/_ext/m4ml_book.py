@@ -386,7 +386,22 @@ def _only_chapter(app: Sphinx) -> None:
             handler.filters.insert(0, _OnlyChapterFilter(app, docname))
 
 
+def _parallel_safe_proofs() -> None:
+    """Let ``sphinx-build -j`` work with sphinx-proof 0.4.0.
+
+    Its ProofDomain lacks ``merge_domaindata``, so a parallel build crashes;
+    its data lives in ``env.proof_list``, which sphinx-proof merges itself
+    on ``env-merge-info``, so a no-op merge is the correct one.
+    """
+    from sphinx.domains import Domain
+    from sphinx_proof.domain import ProofDomain
+
+    if ProofDomain.merge_domaindata is Domain.merge_domaindata:
+        ProofDomain.merge_domaindata = lambda self, docnames, otherdata: None
+
+
 def setup(app: Sphinx) -> dict:
+    _parallel_safe_proofs()
     app.add_config_value("m4ml_only_chapter", "", "env", types=frozenset({str}))
     app.connect("builder-inited", _only_chapter)
     app.connect("config-inited", _configure_math)
