@@ -1,5 +1,7 @@
 """Tests of the book's Sphinx extension (book/_ext/m4ml_book.py)."""
 
+import re
+
 import pytest
 from sphinx.errors import ExtensionError
 
@@ -80,3 +82,14 @@ def test_missing_mathjax_says_what_to_run(tmp_path, monkeypatch):
     monkeypatch.setattr(m4ml_book, "NODE_MODULES", tmp_path)
     with pytest.raises(ExtensionError, match="npm ci"):
         m4ml_book._mathjax_sources()
+
+
+def test_every_macro_is_documented_on_the_notation_page():
+    notation = (ROOT / "book" / "notation.md").read_text()
+    generic = re.compile(r"[vm][A-Za-z]")  # covered by the letter rule
+    missing = [
+        name for name in m4ml_book.read_macros()
+        if not re.search(rf"`\\{name}(?![A-Za-z])", notation)
+        and not generic.fullmatch(name)
+    ]
+    assert not missing, f"document these macros in notation.md: {missing}"

@@ -400,8 +400,35 @@ def _parallel_safe_proofs() -> None:
         ProofDomain.merge_domaindata = lambda self, docnames, otherdata: None
 
 
+def _latex_exercise_labels(app: Sphinx) -> None:
+    """Make "Solution to Exercise N" links resolve in the PDF.
+
+    sphinx-exercise 1.2.1 labels an exercise ``exercise:<label>`` in LaTeX
+    while Sphinx points the solution's title at ``<docname>:<label>``; we
+    add the second label, so that the PDF has no undefined references.
+    """
+    handlers = app.registry.translation_handlers.get("latex", {})
+    for name in ("exercise_node", "exercise_enumerable_node"):
+        if name not in handlers:
+            continue
+        visit, depart = handlers[name]
+
+        def labelled_visit(self, node, _visit=visit):
+            label = node.attributes.get("label")
+            registry = getattr(self.builder.env, "sphinx_exercise_registry", {})
+            docname = registry.get(label, {}).get("docname")
+            if label and docname:
+                self.body.append(
+                    rf"\phantomsection\label{{\detokenize{{{docname}:{label}}}}}"
+                )
+            _visit(self, node)
+
+        handlers[name] = (labelled_visit, depart)
+
+
 def setup(app: Sphinx) -> dict:
     _parallel_safe_proofs()
+    _latex_exercise_labels(app)
     app.add_config_value("m4ml_only_chapter", "", "env", types=frozenset({str}))
     app.connect("builder-inited", _only_chapter)
     app.connect("config-inited", _configure_math)
