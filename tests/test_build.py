@@ -173,3 +173,33 @@ def test_pdf_builds_with_every_chapter_and_no_undefined_reference(html_build):
     for title in titles + ["Contents", "Bibliography", "Foundations"]:
         assert re.sub(r"\s+", " ", title).lower() in flat, title
     shutil.copy2(outdir / "m4ml.pdf", ROOT / "_build" / "m4ml.pdf")
+
+
+def test_ledger_lists_every_check_once(html_build):
+    _, outdir = html_build
+    ledger = (outdir / "appendices" / "verification_ledger.html").read_text()
+    rows = re.findall(r'<a class="reference internal" href="([^"]+#check-\d+)"',
+                      ledger)
+    on_pages = []
+    for page in outdir.rglob("*.html"):
+        ids = re.findall(r'<div class="[^"]*\bm4ml-check\b[^"]*" id="(check-\d+)"',
+                         page.read_text())
+        rel = page.relative_to(outdir).as_posix()
+        on_pages += [f"../{rel}#{i}" for i in ids]
+    assert sorted(rows) == sorted(on_pages) and rows
+    stated = re.search(r"This build executed ([\d,]+) checks", ledger)
+    assert int(stated.group(1).replace(",", "")) == len(rows)
+
+
+def test_chapter_header_states_its_count(html_build):
+    _, outdir = html_build
+    page = (outdir / f"{CHAPTER}.html").read_text()
+    n = len(re.findall(r'class="[^"]*\bm4ml-check\b', page))
+    assert f"This chapter makes {n} checks; all passed" in page
+
+
+def test_build_report_lists_chapters_and_versions(html_build):
+    _, outdir = html_build
+    report = (outdir / "appendices" / "build_report.html").read_text()
+    assert "passed" in report and "FAILED" not in report
+    assert re.search(r"<td><p>numpy</p></td>\s*<td><p>\d+\.\d+", report)

@@ -21,20 +21,26 @@ It keeps the build honest and self-contained:
 from __future__ import annotations
 
 import ast
+import datetime
 import hashlib
+import importlib.metadata
 import logging as logging_module
+import platform
 import re
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
 from docutils import nodes
+from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 from sphinx.environment.collectors import EnvironmentCollector
 from sphinx.errors import ExtensionError
 from sphinx.util import logging
-from sphinx.util.docutils import SphinxRole
+from sphinx.transforms.post_transforms import SphinxPostTransform
+from sphinx.util.docutils import SphinxDirective, SphinxRole
 
 logger = logging.getLogger(__name__)
 
@@ -281,7 +287,12 @@ class CheckCountRole(SphinxRole):
 
 
 class CheckCollector(EnvironmentCollector):
-    """Collects each document's check records into ``env.m4ml_checks``."""
+    """Collects each document's check records into ``env.m4ml_checks``.
+
+    Every check container gets an anchor (``check-1``, ``check-2``, ...) so
+    that the ledger can link to it; the rendered claim and reference are
+    copied so that the ledger shows them exactly as the chapter does.
+    """
 
     def clear_doc(self, app, env, docname):
         getattr(env, "m4ml_checks", {}).pop(docname, None)
@@ -298,11 +309,19 @@ class CheckCollector(EnvironmentCollector):
     def process_doc(self, app, doctree):
         env = app.env
         env.m4ml_checks = getattr(env, "m4ml_checks", {})
-        records = [
-            node["m4ml_check"]
-            for node in doctree.findall(nodes.container)
-            if "m4ml_check" in node
-        ]
+        records = []
+        for node in doctree.findall(nodes.container):
+            if "m4ml_check" not in node:
+                continue
+            anchor = f"check-{len(records) + 1}"
+            node["ids"].append(anchor)
+            record = dict(node["m4ml_check"], anchor=anchor)
+            for cls in ("m4ml-claim", "m4ml-ref"):
+                found = [
+                    n for n in node.findall(nodes.inline) if cls in n["classes"]
+                ]
+                record[cls] = found[0].deepcopy() if found else None
+            records.append(record)
         env.m4ml_checks[env.docname] = records
 
     def get_updated_docs(self, app, env):
@@ -320,6 +339,265 @@ def count_checks(env: BuildEnvironment, target: str = "all") -> int:
 def _resolve_counts(app: Sphinx, doctree, docname: str) -> None:
     for node in list(doctree.findall(check_count)):
         node.replace_self(nodes.Text(f"{count_checks(app.env, node['target']):,}"))
+
+
+# --------------------------------------------------------------------------
+# The verification ledger, the chapter headers and the build report
+# --------------------------------------------------------------------------
+
+LEDGER_DOC = "appendices/verification_ledger"
+
+
+class check_ledger(nodes.General, nodes.Element):
+    """Placeholder for the verification ledger."""
+
+
+class build_report(nodes.General, nodes.Element):
+    """Placeholder for the build report."""
+
+
+class _PlaceholderDirective(SphinxDirective):
+    node_class: type = nodes.Element
+
+    def run(self):
+        self.env.m4ml_count_pages = getattr(self.env, "m4ml_count_pages", set())
+        self.env.m4ml_count_pages.add(self.env.docname)
+        return [self.node_class()]
+
+
+class CheckLedgerDirective(_PlaceholderDirective):
+    """``{check-ledger}``: every check of the book, one row each."""
+
+    node_class = check_ledger
+
+
+class BuildReportDirective(_PlaceholderDirective):
+    """``{build-report}``: execution times, statuses and versions."""
+
+    node_class = build_report
+
+
+def _chapters(env: BuildEnvironment) -> list[str]:
+    """Documents with a chapter number, in reading order."""
+    numbered = [
+        (env.toc_secnumbers[doc][""], doc)
+        for doc in env.found_docs
+        if env.toc_secnumbers.get(doc, {}).get("")
+    ]
+    return [doc for _, doc in sorted(numbered)]
+
+
+def _chapter_name(env: BuildEnvironment, doc: str) -> str:
+    number = ".".join(map(str, env.toc_secnumbers.get(doc, {}).get("", ())))
+    title = env.titles[doc].astext() if doc in env.titles else doc
+    return f"{number}. {title}" if number else title
+
+
+def _para(*children) -> nodes.paragraph:
+    para = nodes.paragraph()
+    for child in children:
+        para += nodes.Text(child) if isinstance(child, str) else child
+    return para
+
+
+def _table(headers, rows, widths, classes=()) -> nodes.table:
+    table = nodes.table(classes=["m4ml-table", *classes])
+    group = nodes.tgroup(cols=len(headers))
+    table += group
+    for width in widths:
+        group += nodes.colspec(colwidth=width)
+    head, body = nodes.thead(), nodes.tbody()
+    group += head
+    group += body
+    for target, cells in ((head, [headers]), (body, rows)):
+        for cells_of_row in cells:
+            row = nodes.row()
+            for cell in cells_of_row:
+                entry = nodes.entry()
+                entry += cell if isinstance(cell, nodes.paragraph) else _para(cell)
+                row += entry
+            target += row
+    return table
+
+
+def _doc_link(fromdoc: str, target: str, text: str) -> addnodes.pending_xref:
+    xref = addnodes.pending_xref(
+        "", refdomain="std", reftype="doc", reftarget="/" + target,
+        refdoc=fromdoc, refexplicit=True, refwarn=True,
+    )
+    xref += nodes.inline("", text)
+    return xref
+
+
+def _retarget(node: nodes.Node, fromdoc: str) -> nodes.Node:
+    """A copy of rendered nodes, with its references resolved from fromdoc."""
+    node = node.deepcopy()
+    for xref in node.findall(addnodes.pending_xref):
+        xref["refdoc"] = fromdoc
+    return node
+
+
+class BookPostTransform(SphinxPostTransform):
+    """Fill in the ledger, the build report and the chapter headers.
+
+    Runs before references are resolved (priority 10) and before the LaTeX
+    builder turns equation references into ``math_reference`` nodes
+    (priority 5), so the links it creates resolve like any other.
+    """
+
+    default_priority = 4
+
+    def run(self, **kwargs) -> None:
+        docname = self.env.docname
+        for node in list(self.document.findall(check_ledger)):
+            node.replace_self(self._ledger(docname))
+        for node in list(self.document.findall(build_report)):
+            node.replace_self(self._report(docname))
+        self._chapter_header(docname)
+
+    def _check_link(self, fromdoc, doc, record, number):
+        if self.app.builder.format != "html":
+            return _para(str(number))
+        uri = self.app.builder.get_relative_uri(fromdoc, doc)
+        ref = nodes.reference(
+            "", str(number), refuri=f"{uri}#{record['anchor']}", internal=True
+        )
+        return _para(ref)
+
+    def _ledger(self, fromdoc: str) -> list[nodes.Node]:
+        env = self.env
+        checks = getattr(env, "m4ml_checks", {})
+        chapters = [doc for doc in _chapters(env) if checks.get(doc)]
+        total = sum(len(checks[doc]) for doc in chapters)
+        out: list[nodes.Node] = [
+            _para(
+                f"This build executed {total:,} checks in {len(chapters)} "
+                f"chapter{'s' * (len(chapters) != 1)}, and every one passed: a check that fails stops "
+                "the build, so it can never appear below as failed."
+            )
+        ]
+        for doc in chapters:
+            records = checks[doc]
+            out.append(
+                nodes.rubric(
+                    "", "", _doc_link(fromdoc, doc, _chapter_name(env, doc)),
+                    nodes.Text(f" ({len(records)} checks)"),
+                )
+            )
+            rows = []
+            for number, record in enumerate(records, start=1):
+                claim = record.get("m4ml-claim")
+                ref = record.get("m4ml-ref")
+                rows.append([
+                    self._check_link(fromdoc, doc, record, number),
+                    _para(_retarget(claim, fromdoc)) if claim else record["claim"],
+                    _para(_retarget(ref, fromdoc)) if ref else "",
+                    record["method"],
+                    _fmt(record["tolerance"]),
+                    _fmt(record["error"]),
+                ])
+            out.append(
+                _table(
+                    ["#", "Claim", "Verifies", "Method", "Tolerance", "Error"],
+                    rows, [4, 46, 14, 14, 11, 11], classes=["m4ml-ledger"],
+                )
+            )
+        return out
+
+    def _report(self, fromdoc: str) -> list[nodes.Node]:
+        from myst_nb.sphinx_ import NbMetadataCollector
+
+        env = self.env
+        checks = getattr(env, "m4ml_checks", {})
+        rows, total = [], 0.0
+        for doc in _chapters(env):
+            try:
+                data = NbMetadataCollector.get_exec_data(env, doc) or {}
+            except KeyError:
+                data = {}
+            if not data:
+                continue
+            runtime = data.get("runtime") or 0.0
+            total += runtime
+            status = "passed" if data.get("succeeded") else "FAILED"
+            rows.append([
+                _para(_doc_link(fromdoc, doc, _chapter_name(env, doc))),
+                f"{runtime:.1f}", status, str(len(checks.get(doc, []))),
+            ])
+        commit = _git("log", "-1", "--format=%h, %cd", "--date=short")
+        out = [
+            _para(
+                f"Built on {datetime.date.today().isoformat()} from commit "
+                f"{commit or 'unknown'} with Python "
+                f"{platform.python_version()} on {platform.machine()} "
+                f"{platform.system()}."
+            ),
+            nodes.rubric("", "Chapters"),
+            _para(
+                "The execution time is that of the chapter's last execution "
+                "(a cached chapter is not re-executed); the total is "
+                f"{total:.1f} s."
+            ),
+            _table(
+                ["Chapter", "Execution (s)", "Status", "Checks"], rows,
+                [55, 15, 15, 15], classes=["m4ml-report"],
+            ),
+            nodes.rubric("", "Versions"),
+            _table(
+                ["Package", "Version"],
+                [[name, _version(name)] for name in REPORT_PACKAGES],
+                [50, 50], classes=["m4ml-report"],
+            ),
+        ]
+        return out
+
+    def _chapter_header(self, docname: str) -> None:
+        n = count_checks(self.env, docname)
+        if not n or docname == LEDGER_DOC:
+            return
+        section = next(iter(self.document.findall(nodes.section)), None)
+        if section is None or not isinstance(section[0], nodes.title):
+            return
+        words = f"This chapter makes {n} checks; all passed when it was built"
+        if LEDGER_DOC in self.env.found_docs:
+            note = _para(
+                words + " (see the ",
+                _doc_link(docname, LEDGER_DOC, "verification ledger"), ").",
+            )
+        else:
+            note = _para(words + ".")
+        section.insert(1, nodes.container("", note, classes=["m4ml-chapter-checks"]))
+
+
+REPORT_PACKAGES = (
+    "numpy", "scipy", "matplotlib", "scikit-learn", "sympy", "sphinx",
+    "myst-nb", "myst-parser", "jupyter-cache", "ipykernel",
+    "sphinx-book-theme", "sphinx-proof", "sphinx-exercise",
+    "sphinxcontrib-bibtex",
+)
+
+
+def _version(name: str) -> str:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def _git(*args: str) -> str:
+    try:
+        return subprocess.run(
+            ["git", *args], cwd=ROOT, capture_output=True, text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+
+
+def _fmt(value: float) -> str:
+    if value == 0:
+        return "0"
+    return f"{value:.1e}"
 
 
 def _forget_failed_builds(app: Sphinx, exception) -> None:
@@ -439,6 +717,11 @@ def setup(app: Sphinx) -> dict:
     app.connect("build-finished", _report)
     app.connect("build-finished", _forget_failed_builds)
     app.add_node(check_count)
+    app.add_node(check_ledger)
+    app.add_node(build_report)
     app.add_role("check-count", CheckCountRole())
+    app.add_directive("check-ledger", CheckLedgerDirective)
+    app.add_directive("build-report", BuildReportDirective)
+    app.add_post_transform(BookPostTransform)
     app.add_env_collector(CheckCollector)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -356,10 +356,13 @@ class CheckMimeRenderer:
     """Render check records in the book (a myst-nb mime-renderer plugin).
 
     myst-nb finds this class through the ``myst_nb.mime_renderers`` entry
-    point declared in ``pyproject.toml``. It turns a record into a short
-    MyST paragraph (so math and cross-references in the claim render) in a
-    container of class ``m4ml-check`` that keeps the payload in its
-    ``m4ml_check`` attribute, where the book's Sphinx extension counts it.
+    point declared in ``pyproject.toml``. It turns a record into one short
+    paragraph, "Check passed. <claim> (verifies <ref>). <Method>: error ...
+    within tolerance ...", in a container of class ``m4ml-check`` that keeps
+    the payload in its ``m4ml_check`` attribute. The claim and the reference
+    are parsed as MyST (so math and cross-references render) into inline
+    nodes of classes ``m4ml-claim`` and ``m4ml-ref``, which the book's
+    Sphinx extension copies into the verification ledger.
     """
 
     mime_priority_overrides = [("*", MIME_TYPE, 1)]
@@ -372,23 +375,36 @@ class CheckMimeRenderer:
         from myst_nb.core.render import MimeData
 
         record = dict(data.content)
-        text = (
-            f"**Check passed.** {record['claim']}"
-            + (f" (verifies {record['ref']})" if record.get("ref") else "")
-            + f". *{record['method'].capitalize()}*: error "
-            + f"{_fmt(record['error'])} within tolerance "
-            + f"{_fmt(record['tolerance'])}."
-        )
-        md = MimeData(
-            "text/markdown",
-            text,
-            cell_metadata=data.cell_metadata,
-            output_metadata=data.output_metadata,
-            cell_index=data.cell_index,
-            output_index=data.output_index,
-            line=data.line,
+
+        def myst_inline(text: str, cls: str) -> nodes.inline:
+            md = MimeData(
+                "text/markdown",
+                text,
+                cell_metadata=data.cell_metadata,
+                output_metadata=data.output_metadata,
+                cell_index=data.cell_index,
+                output_index=data.output_index,
+                line=data.line,
+            )
+            return nodes.inline(
+                "", "", *renderer.render_markdown_inline(md), classes=[cls]
+            )
+
+        para = nodes.paragraph()
+        para += nodes.strong("", "Check passed.")
+        para += nodes.Text(" ")
+        para += myst_inline(record["claim"], "m4ml-claim")
+        if record.get("ref"):
+            para += nodes.Text(" (verifies ")
+            para += myst_inline(record["ref"], "m4ml-ref")
+            para += nodes.Text(")")
+        para += nodes.Text(". ")
+        para += nodes.emphasis("", record["method"].capitalize())
+        para += nodes.Text(
+            f": error {_fmt(record['error'])} within tolerance "
+            f"{_fmt(record['tolerance'])}."
         )
         container = nodes.container(classes=["m4ml-check"])
         container["m4ml_check"] = record
-        container.extend(renderer.render_markdown(md))
+        container += para
         return [container]
