@@ -62,7 +62,8 @@ extensions = [
 root_doc = "pdf" if tags.has("pdf") else "index"  # noqa: F821 (Sphinx)
 exclude_patterns = ["_templates", "_ext", "**/.ipynb_checkpoints", "_static"]
 exclude_patterns += ["**/*.ipynb"]  # notebooks paired with chapters are local
-exclude_patterns += ["index.md"] if tags.has(  # noqa: F821
+# The bibliography page is HTML-only: the PDF root prints the bibliography.
+exclude_patterns += ["index.md", "appendices/bibliography.md"] if tags.has(  # noqa: F821
     "pdf"
 ) else ["pdf.md"]
 templates_path = []
@@ -78,10 +79,6 @@ numfig_format = {
     "section": "Section %s",
 }
 suppress_warnings = []
-if tags.has("pdf"):  # noqa: F821
-    # The bibliography page is HTML-only: in LaTeX, sphinxcontrib-bibtex
-    # prints the bibliography at the end of the book by itself.
-    suppress_warnings.append("toc.not_included")
 
 # --- MyST and notebooks -----------------------------------------------------
 myst_enable_extensions = [

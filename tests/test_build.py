@@ -32,16 +32,21 @@ def test_html_build_succeeds_without_warnings(html_build):
     assert (outdir / f"{CHAPTER}.html").is_file()
 
 
+def _check_ids(page: Path) -> list[str]:
+    """The anchors of the check records rendered on a page."""
+    return re.findall(
+        r'<div class="[^"]*\bm4ml-check\b[^"]*" id="(check-\d+)"',
+        page.read_text(),
+    )
+
+
 def test_landing_page_counts_the_checks_on_the_pages(html_build):
     _, outdir = html_build
     landing = (outdir / "index.html").read_text()
     match = re.search(r"executed and passed <strong>([\d,]+) checks", landing)
     assert match, "the landing page does not state the number of checks"
     stated = int(match.group(1).replace(",", ""))
-    on_pages = sum(
-        len(re.findall(r'class="[^"]*\bm4ml-check\b', p.read_text()))
-        for p in outdir.rglob("*.html")
-    )
+    on_pages = sum(len(_check_ids(p)) for p in outdir.rglob("*.html"))
     assert stated == on_pages > 0
 
 
@@ -182,8 +187,7 @@ def test_ledger_lists_every_check_once(html_build):
                       ledger)
     on_pages = []
     for page in outdir.rglob("*.html"):
-        ids = re.findall(r'<div class="[^"]*\bm4ml-check\b[^"]*" id="(check-\d+)"',
-                         page.read_text())
+        ids = _check_ids(page)
         rel = page.relative_to(outdir).as_posix()
         on_pages += [f"../{rel}#{i}" for i in ids]
     assert sorted(rows) == sorted(on_pages) and rows
@@ -194,7 +198,7 @@ def test_ledger_lists_every_check_once(html_build):
 def test_chapter_header_states_its_count(html_build):
     _, outdir = html_build
     page = (outdir / f"{CHAPTER}.html").read_text()
-    n = len(re.findall(r'class="[^"]*\bm4ml-check\b', page))
+    n = len(_check_ids(outdir / f"{CHAPTER}.html"))
     assert f"This chapter makes {n} checks; all passed" in page
 
 
