@@ -3,6 +3,9 @@
 #   make test    run the whole test suite (unit, structure, build, PDF)
 #   make pdf     build the book as one PDF: _build/latex/m4ml.pdf
 #   make chapter CH=<slug>   build one chapter quickly (_build/chapter/<slug>)
+#   make lint    the pre-commit house rules (ruff, codespell, pattern checks)
+#   make bench   time cold, warm and incremental builds, the PDF and the tests
+#   make site    the site with the PDF and the notebooks, as deployed
 #   make serve   serve _build/html on http://127.0.0.1:8000
 #   make clean   remove _build (the execution cache too)
 
@@ -19,9 +22,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ASSETS := node_modules/.package-lock.json
 SPHINXOPTS ?=
-SPHINXBUILD = $(BIN)/sphinx-build -c . -W --keep-going -n $(SPHINXOPTS)
+# -j auto: chapters are read, and so executed, in parallel on every core.
+SPHINXBUILD = $(BIN)/sphinx-build -c . -W --keep-going -n -j auto $(SPHINXOPTS)
 
-.PHONY: html pdf test serve clean venv assets chapter
+.PHONY: html pdf test serve clean venv assets chapter lint bench site linkcheck
 
 venv: $(STAMP)
 $(STAMP): requirements.lock pyproject.toml
@@ -58,9 +62,24 @@ pdf: venv
 	       echo "error: LaTeX failed; the full log is _build/latex/m4ml.log" >&2; exit 1; }
 	@echo "The PDF is _build/latex/m4ml.pdf."
 
-test: venv assets
+test: venv assets lint
 	@.ci/require latexmk xelatex xindy pdftotext pdftoppm
 	$(BIN)/python -m pytest
+
+lint: venv assets
+	@$(BIN)/pre-commit run --all-files --show-diff-on-failure
+
+bench: venv assets
+	$(BIN)/python benchmarks/bench_build.py
+
+# What the deploy workflow publishes: the site, with the PDF inside it.
+site: html pdf
+	@mkdir -p _build/html/_downloads
+	@cp _build/latex/m4ml.pdf _build/html/_downloads/m4ml.pdf
+	@echo "The site, PDF included, is in _build/html."
+
+linkcheck: venv
+	$(BIN)/sphinx-build -c . -b linkcheck book _build/linkcheck
 
 serve:
 	@test -f _build/html/index.html || { echo "error: build first with make html" >&2; exit 1; }

@@ -19,7 +19,9 @@ os.environ["PYTHONPATH"] = os.pathsep.join(
     filter(None, [str(ROOT / "code"), os.environ.get("PYTHONPATH")])
 )
 os.environ.setdefault("SOURCE_DATE_EPOCH", "0")
-os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+os.environ.setdefault(
+    "MPLBACKEND", "module://matplotlib_inline.backend_inline"
+)
 os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
 # ipykernel 7 logs "running over TCP without encryption" for every kernel:
 # a build-local IPython profile quietens the kernels' own logging.
@@ -40,7 +42,10 @@ version = release = "0.1"
 try:
     today = subprocess.run(
         ["git", "log", "-1", "--format=%cd", "--date=format:%d %B %Y"],
-        cwd=ROOT, capture_output=True, text=True, check=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.strip()
 except (OSError, subprocess.CalledProcessError):
     today = ""
@@ -63,9 +68,13 @@ root_doc = "pdf" if tags.has("pdf") else "index"  # noqa: F821 (Sphinx)
 exclude_patterns = ["_templates", "_ext", "**/.ipynb_checkpoints", "_static"]
 exclude_patterns += ["**/*.ipynb"]  # notebooks paired with chapters are local
 # The bibliography page is HTML-only: the PDF root prints the bibliography.
-exclude_patterns += ["index.md", "appendices/bibliography.md"] if tags.has(  # noqa: F821
-    "pdf"
-) else ["pdf.md"]
+exclude_patterns += (
+    ["index.md", "appendices/bibliography.md"]
+    if tags.has(  # noqa: F821
+        "pdf"
+    )
+    else ["pdf.md"]
+)
 templates_path = []
 nitpicky = True
 numfig = True
@@ -177,7 +186,9 @@ latex_documents = [
     ("pdf", "m4ml.tex", project, author, "manual", False),
 ]
 latex_domain_indices = False
-latex_docclass = {"manual": "book"}  # for \\frontmatter, \\mainmatter, \\backmatter
+latex_docclass = {
+    "manual": "book"
+}  # for \\frontmatter, \\mainmatter, \\backmatter
 latex_toplevel_sectioning = "chapter"
 latex_show_urls = "footnote"
 latex_elements = {

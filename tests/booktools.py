@@ -18,9 +18,19 @@ def sphinx_build(
 ) -> subprocess.CompletedProcess:
     """Run the book's Sphinx build (as `make` does) on the tree at ``root``."""
     cmd = [
-        sys.executable, "-m", "sphinx", "-c", str(root),
-        "-W", "--keep-going", "-n", "-b", builder,
-        str(root / "book"), str(outdir), *extra,
+        sys.executable,
+        "-m",
+        "sphinx",
+        "-c",
+        str(root),
+        "-W",
+        "--keep-going",
+        "-n",
+        "-b",
+        builder,
+        str(root / "book"),
+        str(outdir),
+        *extra,
     ]
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     return subprocess.run(
@@ -39,7 +49,8 @@ def copy_book(dest: Path) -> Path:
     """A throw-away copy of the book's sources, sharing the warm caches."""
     for name in ("book", "code"):
         shutil.copytree(
-            ROOT / name, dest / name,
+            ROOT / name,
+            dest / name,
             ignore=shutil.ignore_patterns("__pycache__", "*.ipynb"),
         )
     for name in ("conf.py", "requirements.lock", "package.json"):

@@ -53,8 +53,16 @@ def test_landing_page_counts_the_checks_on_the_pages(html_build):
 class _Resources(HTMLParser):
     """Collects every URL a browser would fetch to show a page."""
 
-    LOADS = {"script": "src", "img": "src", "iframe": "src", "source": "src",
-             "audio": "src", "video": "src", "embed": "src", "object": "data"}
+    LOADS = {
+        "script": "src",
+        "img": "src",
+        "iframe": "src",
+        "source": "src",
+        "audio": "src",
+        "video": "src",
+        "embed": "src",
+        "object": "data",
+    }
 
     def __init__(self):
         super().__init__()
@@ -66,8 +74,15 @@ class _Resources(HTMLParser):
             self.urls.append(attrs[self.LOADS[tag]])
         if tag == "link" and attrs.get("href"):
             rel = (attrs.get("rel") or "").lower()
-            if rel in {"stylesheet", "preload", "icon", "modulepreload",
-                       "prefetch", "manifest", "shortcut icon"}:
+            if rel in {
+                "stylesheet",
+                "preload",
+                "icon",
+                "modulepreload",
+                "prefetch",
+                "manifest",
+                "shortcut icon",
+            }:
                 self.urls.append(attrs["href"])
         for value in attrs.values():
             if value and "url(" in value:
@@ -114,7 +129,8 @@ def test_a_wrong_derivation_fails_the_build(tmp_path, html_build):
     # flip a sign in a package function the chapter checks
     module.write_text(
         module.read_text()
-        + "\n\n_solve = solve\n\n\ndef solve(A, b):\n    return -_solve(A, b)\n"
+        + "\n\n_solve = solve\n\n\n"
+        + "def solve(A, b):\n    return -_solve(A, b)\n"
     )
     log = _failing_build(tmp_path)
     assert "linear_algebra.md" in log and "Executing notebook failed" in log
@@ -133,7 +149,8 @@ def test_a_broken_cross_reference_fails_the_build(tmp_path, html_build):
     log = _failing_build(tmp_path)
     assert re.search(
         r"linear_algebra\.md:\d+: WARNING: undefined label: "
-        r"'sec-no-such-section'", log
+        r"'sec-no-such-section'",
+        log,
     ), log[-3000:]
 
 
@@ -154,9 +171,16 @@ def test_pdf_builds_with_every_chapter_and_no_undefined_reference(html_build):
     proc = sphinx_build(ROOT, "latex", outdir, "-t", "pdf")
     assert proc.returncode == 0, proc.stderr[-5000:]
     latex = subprocess.run(
-        ["make", "-C", str(outdir), "all-pdf",
-         "LATEXMKOPTS=-interaction=nonstopmode -halt-on-error"],
-        capture_output=True, text=True, timeout=1200,
+        [
+            "make",
+            "-C",
+            str(outdir),
+            "all-pdf",
+            "LATEXMKOPTS=-interaction=nonstopmode -halt-on-error",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=1200,
     )
     assert latex.returncode == 0, latex.stdout[-5000:]
     log = (outdir / "m4ml.log").read_text(errors="replace")
@@ -166,11 +190,14 @@ def test_pdf_builds_with_every_chapter_and_no_undefined_reference(html_build):
     assert "There were undefined references" not in log
     text = subprocess.run(
         ["pdftotext", "-layout", str(outdir / "m4ml.pdf"), "-"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     titles = []
-    for entry in re.findall(r"^([a-z_]+/[a-z_]+)$",
-                            (ROOT / "book" / "pdf.md").read_text(), re.M):
+    for entry in re.findall(
+        r"^([a-z_]+/[a-z_]+)$", (ROOT / "book" / "pdf.md").read_text(), re.M
+    ):
         source = (ROOT / "book" / f"{entry}.md").read_text()
         titles.append(re.search(r"^# (.+)$", source, re.M).group(1))
     assert titles
@@ -183,8 +210,9 @@ def test_pdf_builds_with_every_chapter_and_no_undefined_reference(html_build):
 def test_ledger_lists_every_check_once(html_build):
     _, outdir = html_build
     ledger = (outdir / "appendices" / "verification_ledger.html").read_text()
-    rows = re.findall(r'<a class="reference internal" href="([^"]+#check-\d+)"',
-                      ledger)
+    rows = re.findall(
+        r'<a class="reference internal" href="([^"]+#check-\d+)"', ledger
+    )
     on_pages = []
     for page in outdir.rglob("*.html"):
         ids = _check_ids(page)

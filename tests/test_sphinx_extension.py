@@ -25,7 +25,9 @@ def test_macro_file_parses_into_mathjax_macros():
 )
 def test_malformed_macro_file_names_file_and_line(tmp_path, line, match):
     path = tmp_path / "macros.tex"
-    path.write_text("% comment\n\\newcommand{\\R}{\\mathbb{R}}\n" + line + "\n")
+    path.write_text(
+        "% comment\n\\newcommand{\\R}{\\mathbb{R}}\n" + line + "\n"
+    )
     with pytest.raises(ExtensionError, match=match) as info:
         m4ml_book.read_macros(path)
     assert f"{path}:3" in str(info.value)
@@ -45,7 +47,10 @@ from m4ml import plotting
 def test_chapter_modules_follow_imports_transitively():
     # checks imports vector_calculus inside check_gradient
     assert m4ml_book.chapter_modules(CHAPTER) == [
-        "__init__", "checks", "plotting", "vector_calculus",
+        "__init__",
+        "checks",
+        "plotting",
+        "vector_calculus",
     ]
 
 
@@ -58,7 +63,7 @@ def test_cache_key_changes_with_imported_modules_only(tmp_path, monkeypatch):
     package = tmp_path / "m4ml"
     package.mkdir()
     for name in ("__init__", "checks", "plotting", "vector_calculus", "other"):
-        source = (ROOT / "code" / "m4ml" / f"{name}.py")
+        source = ROOT / "code" / "m4ml" / f"{name}.py"
         text = source.read_text() if source.exists() else "x = 1\n"
         (package / f"{name}.py").write_text(text)
     monkeypatch.setattr(m4ml_book, "PACKAGE", package)
@@ -88,7 +93,8 @@ def test_every_macro_is_documented_on_the_notation_page():
     notation = (ROOT / "book" / "notation.md").read_text()
     generic = re.compile(r"[vm][A-Za-z]")  # covered by the letter rule
     missing = [
-        name for name in m4ml_book.read_macros()
+        name
+        for name in m4ml_book.read_macros()
         if not re.search(rf"`\\{name}(?![A-Za-z])", notation)
         and not generic.fullmatch(name)
     ]

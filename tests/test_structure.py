@@ -21,9 +21,7 @@ CODE_CELL = re.compile(
     r"^(`{3,})\{code-cell\}[^\n]*\n(.*?)^\1\s*$", re.MULTILINE | re.DOTALL
 )
 FENCE = re.compile(r"^(`{3,}|~{3,}).*?^\1\s*$", re.MULTILINE | re.DOTALL)
-CHECK_CALL = re.compile(
-    r"\bcheck_(close|equal|leq|within_se|gradient)\s*\("
-)
+CHECK_CALL = re.compile(r"\bcheck_(close|equal|leq|within_se|gradient)\s*\(")
 
 
 def chapters() -> list[Path]:
@@ -172,8 +170,11 @@ def test_labels_follow_the_house_scheme(chapter):
 def test_house_rules_in_code_cells(chapter):
     path, text = chapter
     for cell in code_cells(text):
-        assert not re.search(r"np\.random\.(seed|rand|randn|randint|normal|"
-                             r"uniform|choice|permutation|shuffle)\(", cell), (
+        assert not re.search(
+            r"np\.random\.(seed|rand|randn|randint|normal|"
+            r"uniform|choice|permutation|shuffle)\(",
+            cell,
+        ), (
             f"{path.name}: use rng = np.random.default_rng(seed), not the "
             "legacy np.random functions"
         )
@@ -201,20 +202,27 @@ def test_one_slug_in_three_places(chapter):
 
 def test_every_module_has_a_test_file():
     modules = [
-        p.stem for p in (ROOT / "code" / "m4ml").glob("*.py")
+        p.stem
+        for p in (ROOT / "code" / "m4ml").glob("*.py")
         if not p.stem.startswith("_")
     ]
-    missing = [m for m in modules if not (ROOT / "tests" / f"test_{m}.py").is_file()]
+    missing = [
+        m for m in modules if not (ROOT / "tests" / f"test_{m}.py").is_file()
+    ]
     assert not missing, f"modules without tests/test_<module>.py: {missing}"
 
 
 def test_no_notebooks_or_outputs_committed_in_book():
     tracked = subprocess.run(
-        ["git", "ls-files", "book"], cwd=ROOT, capture_output=True,
-        text=True, check=True,
+        ["git", "ls-files", "book"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.split()
     stray = [
-        p for p in tracked
+        p
+        for p in tracked
         if Path(p).suffix in {".ipynb", ".png", ".svg", ".pdf", ".jpg"}
         and "_static" not in Path(p).parts
     ]

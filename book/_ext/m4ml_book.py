@@ -38,8 +38,8 @@ from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 from sphinx.environment.collectors import EnvironmentCollector
 from sphinx.errors import ExtensionError
-from sphinx.util import logging
 from sphinx.transforms.post_transforms import SphinxPostTransform
+from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective, SphinxRole
 
 logger = logging.getLogger(__name__)
@@ -270,18 +270,20 @@ def _add_cache_key(app: Sphinx, docname: str, source: list[str]) -> None:
 
 
 class check_count(nodes.Inline, nodes.TextElement):
-    """Placeholder for a number of checks, resolved when the page is written."""
+    """Placeholder for a number of checks, filled in when written."""
 
 
 class CheckCountRole(SphinxRole):
-    """``{check-count}`all``` or ``{check-count}`foundations/linear_algebra```."""
+    """``{check-count}`all``` or ``{check-count}`<docname>```."""
 
     def run(self):
         target = self.text.strip()
         if target != "all" and target not in self.env.found_docs:
             msg = f"check-count: unknown document {target!r}"
             logger.warning(msg, location=self.get_location())
-        self.env.m4ml_count_pages = getattr(self.env, "m4ml_count_pages", set())
+        self.env.m4ml_count_pages = getattr(
+            self.env, "m4ml_count_pages", set()
+        )
         self.env.m4ml_count_pages.add(self.env.docname)
         return [check_count(target=target)], []
 
@@ -318,7 +320,9 @@ class CheckCollector(EnvironmentCollector):
             record = dict(node["m4ml_check"], anchor=anchor)
             for cls in ("m4ml-claim", "m4ml-ref"):
                 found = [
-                    n for n in node.findall(nodes.inline) if cls in n["classes"]
+                    n
+                    for n in node.findall(nodes.inline)
+                    if cls in n["classes"]
                 ]
                 record[cls] = found[0].deepcopy() if found else None
             records.append(record)
@@ -338,7 +342,9 @@ def count_checks(env: BuildEnvironment, target: str = "all") -> int:
 
 def _resolve_counts(app: Sphinx, doctree, docname: str) -> None:
     for node in list(doctree.findall(check_count)):
-        node.replace_self(nodes.Text(f"{count_checks(app.env, node['target']):,}"))
+        node.replace_self(
+            nodes.Text(f"{count_checks(app.env, node['target']):,}")
+        )
 
 
 # --------------------------------------------------------------------------
@@ -360,7 +366,9 @@ class _PlaceholderDirective(SphinxDirective):
     node_class: type = nodes.Element
 
     def run(self):
-        self.env.m4ml_count_pages = getattr(self.env, "m4ml_count_pages", set())
+        self.env.m4ml_count_pages = getattr(
+            self.env, "m4ml_count_pages", set()
+        )
         self.env.m4ml_count_pages.add(self.env.docname)
         return [self.node_class()]
 
@@ -414,7 +422,9 @@ def _table(headers, rows, widths, classes=()) -> nodes.table:
             row = nodes.row()
             for cell in cells_of_row:
                 entry = nodes.entry()
-                entry += cell if isinstance(cell, nodes.paragraph) else _para(cell)
+                entry += (
+                    cell if isinstance(cell, nodes.paragraph) else _para(cell)
+                )
                 row += entry
             target += row
     return table
@@ -422,8 +432,13 @@ def _table(headers, rows, widths, classes=()) -> nodes.table:
 
 def _doc_link(fromdoc: str, target: str, text: str) -> addnodes.pending_xref:
     xref = addnodes.pending_xref(
-        "", refdomain="std", reftype="doc", reftarget="/" + target,
-        refdoc=fromdoc, refexplicit=True, refwarn=True,
+        "",
+        refdomain="std",
+        reftype="doc",
+        reftarget="/" + target,
+        refdoc=fromdoc,
+        refexplicit=True,
+        refwarn=True,
     )
     xref += nodes.inline("", text)
     return xref
@@ -472,7 +487,8 @@ class BookPostTransform(SphinxPostTransform):
         out: list[nodes.Node] = [
             _para(
                 f"This build executed {total:,} checks in {len(chapters)} "
-                f"chapter{'s' * (len(chapters) != 1)}, and every one passed: a check that fails stops "
+                f"chapter{'s' * (len(chapters) != 1)}, and every one passed: "
+                "a check that fails stops "
                 "the build, so it can never appear below as failed."
             )
         ]
@@ -480,7 +496,9 @@ class BookPostTransform(SphinxPostTransform):
             records = checks[doc]
             out.append(
                 nodes.rubric(
-                    "", "", _doc_link(fromdoc, doc, _chapter_name(env, doc)),
+                    "",
+                    "",
+                    _doc_link(fromdoc, doc, _chapter_name(env, doc)),
                     nodes.Text(f" ({len(records)} checks)"),
                 )
             )
@@ -488,18 +506,24 @@ class BookPostTransform(SphinxPostTransform):
             for number, record in enumerate(records, start=1):
                 claim = record.get("m4ml-claim")
                 ref = record.get("m4ml-ref")
-                rows.append([
-                    self._check_link(fromdoc, doc, record, number),
-                    _para(_retarget(claim, fromdoc)) if claim else record["claim"],
-                    _para(_retarget(ref, fromdoc)) if ref else "",
-                    record["method"],
-                    _fmt(record["tolerance"]),
-                    _fmt(record["error"]),
-                ])
+                rows.append(
+                    [
+                        self._check_link(fromdoc, doc, record, number),
+                        _para(_retarget(claim, fromdoc))
+                        if claim
+                        else record["claim"],
+                        _para(_retarget(ref, fromdoc)) if ref else "",
+                        record["method"],
+                        _fmt(record["tolerance"]),
+                        _fmt(record["error"]),
+                    ]
+                )
             out.append(
                 _table(
                     ["#", "Claim", "Verifies", "Method", "Tolerance", "Error"],
-                    rows, [4, 46, 14, 14, 11, 11], classes=["m4ml-ledger"],
+                    rows,
+                    [4, 46, 14, 14, 11, 11],
+                    classes=["m4ml-ledger"],
                 )
             )
         return out
@@ -520,10 +544,14 @@ class BookPostTransform(SphinxPostTransform):
             runtime = data.get("runtime") or 0.0
             total += runtime
             status = "passed" if data.get("succeeded") else "FAILED"
-            rows.append([
-                _para(_doc_link(fromdoc, doc, _chapter_name(env, doc))),
-                f"{runtime:.1f}", status, str(len(checks.get(doc, []))),
-            ])
+            rows.append(
+                [
+                    _para(_doc_link(fromdoc, doc, _chapter_name(env, doc))),
+                    f"{runtime:.1f}",
+                    status,
+                    str(len(checks.get(doc, []))),
+                ]
+            )
         commit = _git("log", "-1", "--format=%h, %cd", "--date=short")
         out = [
             _para(
@@ -539,14 +567,17 @@ class BookPostTransform(SphinxPostTransform):
                 f"{total:.1f} s."
             ),
             _table(
-                ["Chapter", "Execution (s)", "Status", "Checks"], rows,
-                [55, 15, 15, 15], classes=["m4ml-report"],
+                ["Chapter", "Execution (s)", "Status", "Checks"],
+                rows,
+                [55, 15, 15, 15],
+                classes=["m4ml-report"],
             ),
             nodes.rubric("", "Versions"),
             _table(
                 ["Package", "Version"],
                 [[name, _version(name)] for name in REPORT_PACKAGES],
-                [50, 50], classes=["m4ml-report"],
+                [50, 50],
+                classes=["m4ml-report"],
             ),
         ]
         return out
@@ -562,17 +593,30 @@ class BookPostTransform(SphinxPostTransform):
         if LEDGER_DOC in self.env.found_docs:
             note = _para(
                 words + " (see the ",
-                _doc_link(docname, LEDGER_DOC, "verification ledger"), ").",
+                _doc_link(docname, LEDGER_DOC, "verification ledger"),
+                ").",
             )
         else:
             note = _para(words + ".")
-        section.insert(1, nodes.container("", note, classes=["m4ml-chapter-checks"]))
+        section.insert(
+            1, nodes.container("", note, classes=["m4ml-chapter-checks"])
+        )
 
 
 REPORT_PACKAGES = (
-    "numpy", "scipy", "matplotlib", "scikit-learn", "sympy", "sphinx",
-    "myst-nb", "myst-parser", "jupyter-cache", "ipykernel",
-    "sphinx-book-theme", "sphinx-proof", "sphinx-exercise",
+    "numpy",
+    "scipy",
+    "matplotlib",
+    "scikit-learn",
+    "sympy",
+    "sphinx",
+    "myst-nb",
+    "myst-parser",
+    "jupyter-cache",
+    "ipykernel",
+    "sphinx-book-theme",
+    "sphinx-proof",
+    "sphinx-exercise",
     "sphinxcontrib-bibtex",
 )
 
@@ -587,7 +631,10 @@ def _version(name: str) -> str:
 def _git(*args: str) -> str:
     try:
         return subprocess.run(
-            ["git", *args], cwd=ROOT, capture_output=True, text=True,
+            ["git", *args],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
             check=True,
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
@@ -617,7 +664,9 @@ def _forget_failed_builds(app: Sphinx, exception) -> None:
 def _report(app: Sphinx, exception) -> None:
     if exception is None:
         total = count_checks(app.env)
-        chapters = sum(1 for v in getattr(app.env, "m4ml_checks", {}).values() if v)
+        chapters = sum(
+            1 for v in getattr(app.env, "m4ml_checks", {}).values() if v
+        )
         logger.info(f"m4ml: {total} checks passed in {chapters} chapters")
 
 
@@ -693,7 +742,9 @@ def _latex_exercise_labels(app: Sphinx) -> None:
 
         def labelled_visit(self, node, _visit=visit):
             label = node.attributes.get("label")
-            registry = getattr(self.builder.env, "sphinx_exercise_registry", {})
+            registry = getattr(
+                self.builder.env, "sphinx_exercise_registry", {}
+            )
             docname = registry.get(label, {}).get("docname")
             if label and docname:
                 self.body.append(
@@ -707,7 +758,9 @@ def _latex_exercise_labels(app: Sphinx) -> None:
 def setup(app: Sphinx) -> dict:
     _parallel_safe_proofs()
     _latex_exercise_labels(app)
-    app.add_config_value("m4ml_only_chapter", "", "env", types=frozenset({str}))
+    app.add_config_value(
+        "m4ml_only_chapter", "", "env", types=frozenset({str})
+    )
     app.connect("builder-inited", _only_chapter)
     app.connect("config-inited", _configure_math)
     app.connect("builder-inited", _check_mathjax)
@@ -724,4 +777,8 @@ def setup(app: Sphinx) -> dict:
     app.add_directive("build-report", BuildReportDirective)
     app.add_post_transform(BookPostTransform)
     app.add_env_collector(CheckCollector)
-    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
+    return {
+        "version": "1.0",
+        "parallel_read_safe": True,
+        "parallel_write_safe": True,
+    }

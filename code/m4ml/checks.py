@@ -155,7 +155,8 @@ def check_close(
     >>> check_close([1.0, 2.0], [1.0, 2.1], claim="a wrong claim")
     Traceback (most recent call last):
     ...
-    AssertionError: Check failed: a wrong claim: |actual - expected| = 1.0e-01 > tolerance 2.1e-10 at index (1,) (actual 2.0, expected 2.1)
+    AssertionError: Check failed: a wrong claim: |actual - expected| = 1.0e-01
+    > tolerance 2.1e-10 at index (1,) (actual 2.0, expected 2.1)
     """
     _validate(claim, method)
     if rtol < 0 or atol < 0:
@@ -207,7 +208,8 @@ def check_equal(
     >>> check_equal([1, 2], [1, 3], claim="a wrong claim")
     Traceback (most recent call last):
     ...
-    AssertionError: Check failed: a wrong claim: 1 of 2 entries differ (actual [1 2], expected [1 3])
+    AssertionError: Check failed: a wrong claim: 1 of 2 entries differ
+    (actual [1 2], expected [1 3])
     """
     _validate(claim, method)
     a, e = np.asarray(actual), np.asarray(expected)
@@ -246,7 +248,8 @@ def check_leq(
     >>> check_leq(3.0, 2.0, claim="a wrong claim")
     Traceback (most recent call last):
     ...
-    AssertionError: Check failed: a wrong claim: smaller - larger = 1.0e+00 > tolerance 0 (smaller 3.0, larger 2.0)
+    AssertionError: Check failed: a wrong claim: smaller - larger = 1.0e+00
+    > tolerance 0 (smaller 3.0, larger 2.0)
     """
     _validate(claim, method)
     s, g = np.broadcast_arrays(
