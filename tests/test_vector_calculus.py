@@ -26,7 +26,9 @@ def test_central_differences_are_second_order():
     # halving h divides the error of a smooth function by about 4
     x = np.array([0.7])
     errors = [
-        abs(numerical_gradient(lambda v: np.exp(v[0]), x, h=h)[0] - np.exp(0.7))
+        abs(
+            numerical_gradient(lambda v: np.exp(v[0]), x, h=h)[0] - np.exp(0.7)
+        )
         for h in (1e-2, 5e-3)
     ]
     assert 3.5 < errors[0] / errors[1] < 4.5
@@ -37,8 +39,9 @@ def test_jacobian_of_linear_and_elementwise_maps(seed):
     rng = np.random.default_rng(seed)
     A = rng.standard_normal((3, 5))
     x = rng.standard_normal(5)
-    np.testing.assert_allclose(numerical_jacobian(lambda v: A @ v, x), A,
-                               rtol=1e-8, atol=1e-9)
+    np.testing.assert_allclose(
+        numerical_jacobian(lambda v: A @ v, x), A, rtol=1e-8, atol=1e-9
+    )
     J = numerical_jacobian(np.tanh, x)
     np.testing.assert_allclose(J, np.diag(1 - np.tanh(x) ** 2), atol=1e-9)
 
