@@ -18,7 +18,8 @@ sys.path.insert(0, str(ROOT / "book" / "_ext"))
 os.environ["PYTHONPATH"] = os.pathsep.join(
     filter(None, [str(ROOT / "code"), os.environ.get("PYTHONPATH")])
 )
-os.environ.setdefault("SOURCE_DATE_EPOCH", "0")
+# A fixed date (2026-01-01), not 0: fontTools warns about a 1970 timestamp.
+os.environ.setdefault("SOURCE_DATE_EPOCH", "1767225600")
 os.environ.setdefault(
     "MPLBACKEND", "module://matplotlib_inline.backend_inline"
 )
@@ -38,7 +39,7 @@ author = "The m4ml authors"
 copyright = "2026, the m4ml authors. Text and figures CC BY 4.0; code MIT"
 version = release = "0.1"
 # The date on the title page: that of the last commit, so that two builds of
-# one commit agree (SOURCE_DATE_EPOCH is set to 0 below for the figures).
+# one commit agree (SOURCE_DATE_EPOCH is fixed below for the figures).
 try:
     today = subprocess.run(
         ["git", "log", "-1", "--format=%cd", "--date=format:%d %B %Y"],
@@ -107,6 +108,7 @@ nb_execution_raise_on_error = False  # with -W every failing chapter is listed
 nb_execution_show_tb = True  # ...with its traceback in the build log
 nb_execution_allow_errors = False
 nb_merge_streams = True
+nb_output_stderr = "warn"  # a stray warning printed by a cell fails the build
 nb_render_markdown_format = "myst"  # check records carry math and references
 nb_execution_excludepatterns = []
 
@@ -166,6 +168,8 @@ html_css_files = ["m4ml.css"]
 html_last_updated_fmt = None
 html_copy_source = True
 html_show_sourcelink = False
+# Follow the reader's system colours (an empty mode logs a console error).
+html_context = {"default_mode": "auto"}
 html_theme_options = {
     "repository_url": repository_url,
     "repository_branch": "main",

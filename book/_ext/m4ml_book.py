@@ -9,8 +9,9 @@ It keeps the build honest and self-contained:
   page loads anything from a CDN.
 * **Execution cache key**: myst-nb's cache key covers only a notebook's code
   cells. We append one hidden code cell holding a hash of the ``m4ml``
-  modules the chapter imports (transitively), of ``requirements.lock`` and
-  of the Python version, so that a change in any of them re-executes the
+  modules the chapter imports (transitively), of ``requirements.lock``, of
+  ``conf.py`` (which sets the kernels' environment) and of the Python
+  version, so that a change in any of them re-executes the
   chapter; the same files are Sphinx dependencies, so that the chapter is
   re-read at all.
 * **Check count**: the records displayed by :mod:`m4ml.checks` become
@@ -239,7 +240,7 @@ def chapter_modules(source: str) -> list[str]:
 def chapter_dependencies(source: str) -> list[Path]:
     """Files whose change must re-execute a chapter with this source."""
     files = [PACKAGE / f"{m}.py" for m in chapter_modules(source)]
-    files += [PACKAGE / "book.mplstyle", LOCK_FILE]
+    files += [PACKAGE / "book.mplstyle", LOCK_FILE, ROOT / "conf.py"]
     return [f for f in files if f.is_file()]
 
 
@@ -409,7 +410,8 @@ def _para(*children) -> nodes.paragraph:
 
 
 def _table(headers, rows, widths, classes=()) -> nodes.table:
-    table = nodes.table(classes=["m4ml-table", *classes])
+    # colwidths-given: LaTeX uses the widths below instead of guessing
+    table = nodes.table(classes=["m4ml-table", "colwidths-given", *classes])
     group = nodes.tgroup(cols=len(headers))
     table += group
     for width in widths:
