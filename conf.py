@@ -24,6 +24,10 @@ os.environ.setdefault(
     "MPLBACKEND", "module://matplotlib_inline.backend_inline"
 )
 os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+# Chapters execute in parallel (-j auto); one BLAS thread per kernel avoids
+# oversubscribing the cores, which slowed small products a hundredfold.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 # ipykernel 7 logs "running over TCP without encryption" for every kernel:
 # a build-local IPython profile quietens the kernels' own logging.
 _ipython = ROOT / "_build" / ".ipython"

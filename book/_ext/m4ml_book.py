@@ -649,6 +649,70 @@ def _fmt(value: float) -> str:
     return f"{value:.1e}"
 
 
+def _warn_on_tracebacks(app: Sphinx, doctree) -> None:
+    """A traceback printed into an output fails the build.
+
+    IPython catches some errors itself, for instance when matplotlib cannot
+    render a figure label, and prints the traceback as ordinary output, so
+    the cell does not fail. Such a page would show a traceback instead of a
+    figure; we turn it into a warning, which ``-W`` makes an error.
+    """
+    for node in doctree.findall(nodes.literal_block):
+        if "output" in node[
+            "classes"
+        ] and "Traceback (most recent call last)" in (node.astext()):
+            logger.warning(
+                "a cell output contains a traceback: %s",
+                node.astext()[-300:].strip(),
+                location=node,
+            )
+
+
+def _continue_chapter_numbers(app: Sphinx, env: BuildEnvironment) -> list:
+    """Number chapters continuously across the parts' toctrees.
+
+    Each part has a toctree of its own (for its caption), and Sphinx numbers
+    every numbered toctree from 1. After Sphinx has assigned the numbers, we
+    shift the chapters of each later part by the number of chapters before
+    it: their section numbers, the numbers of their figures, equations,
+    theorems and exercises, and the numbers shown in the tables of contents.
+    Idempotent: a chapter already shifted is left alone.
+    """
+    root = app.config.root_doc
+    if root not in env.found_docs:
+        return []
+    shifted, offset = [], 0
+    for toctree in env.get_doctree(root).findall(addnodes.toctree):
+        if not toctree.get("numbered"):
+            continue
+        entries = [
+            ref for _, ref in toctree["entries"] if ref in env.found_docs
+        ]
+        for local, doc in enumerate(entries, start=1):
+            top = env.toc_secnumbers.get(doc, {}).get("")
+            if offset and top and top[0] == local:
+                _shift_numbers(env, doc, offset)
+                shifted.append(doc)
+        offset += len(entries)
+    return shifted
+
+
+def _shift_numbers(env: BuildEnvironment, doc: str, offset: int) -> None:
+    def shift(number):
+        return (number[0] + offset, *number[1:]) if number else number
+
+    env.toc_secnumbers[doc] = {
+        k: shift(v) for k, v in env.toc_secnumbers[doc].items()
+    }
+    for figtype, numbers in env.toc_fignumbers.get(doc, {}).items():
+        env.toc_fignumbers[doc][figtype] = {
+            k: shift(v) for k, v in numbers.items()
+        }
+    for ref in env.tocs[doc].findall(nodes.reference):
+        if ref.get("secnumber"):
+            ref["secnumber"] = shift(ref["secnumber"])
+
+
 def _forget_failed_builds(app: Sphinx, exception) -> None:
     """After a build with warnings, make the next build re-read everything.
 
@@ -767,6 +831,8 @@ def setup(app: Sphinx) -> dict:
     app.connect("config-inited", _configure_math)
     app.connect("builder-inited", _check_mathjax)
     app.connect("source-read", _add_cache_key)
+    app.connect("doctree-read", _warn_on_tracebacks)
+    app.connect("env-get-updated", _continue_chapter_numbers, priority=900)
     app.connect("doctree-resolved", _resolve_counts)
     app.connect("build-finished", _install_mathjax)
     app.connect("build-finished", _report)
