@@ -235,3 +235,30 @@ def test_build_report_lists_chapters_and_versions(html_build):
     report = (outdir / "appendices" / "build_report.html").read_text()
     assert "passed" in report and "FAILED" not in report
     assert re.search(r"<td><p>numpy</p></td>\s*<td><p>\d+\.\d+", report)
+
+
+def test_chapters_are_numbered_continuously_across_parts(html_build):
+    _, outdir = html_build
+    landing = (outdir / "index.html").read_text()
+    found = re.findall(r'toctree-l1"><a [^>]*>(\d+)\. ', landing)
+    numbers = list(dict.fromkeys(int(n) for n in found))  # sidebar + body
+    assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) > 9
+    # a later part's chapter counts its equations and theorems from 1 too
+    for page in (outdir / "classical_ml").glob("*.html"):
+        text = page.read_text()
+        chapter = re.search(r'<h1><span class="section-number">(\d+)\.', text)
+        eqnos = re.findall(r'<span class="eqno">\((\d+)\.(\d+)\)', text)
+        if chapter and eqnos:
+            assert eqnos[0] == (chapter.group(1), "1"), (page.name, eqnos[0])
+
+
+def test_a_traceback_printed_by_a_cell_fails_the_build(tmp_path, html_build):
+    copy_book(tmp_path)
+    chapter = tmp_path / "book" / f"{CHAPTER}.md"
+    chapter.write_text(
+        chapter.read_text()
+        + "\n```{code-cell} ipython3\n"
+        + "print('Traceback (most recent call last):\\n  oops')\n```\n"
+    )
+    log = _failing_build(tmp_path)
+    assert "a cell output contains a traceback" in log

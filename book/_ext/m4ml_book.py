@@ -704,9 +704,14 @@ def _shift_numbers(env: BuildEnvironment, doc: str, offset: int) -> None:
     env.toc_secnumbers[doc] = {
         k: shift(v) for k, v in env.toc_secnumbers[doc].items()
     }
+    # Sphinx counts figures, equations and theorems per chapter number, so a
+    # later part's chapter 6 continued the count of the first part's chapter
+    # 6: number them afresh from 1, in their order, under the new number.
     for figtype, numbers in env.toc_fignumbers.get(doc, {}).items():
+        order = sorted(numbers, key=lambda k: numbers[k])
         env.toc_fignumbers[doc][figtype] = {
-            k: shift(v) for k, v in numbers.items()
+            k: (*shift(numbers[k])[:-1], i)
+            for i, k in enumerate(order, start=1)
         }
     for ref in env.tocs[doc].findall(nodes.reference):
         if ref.get("secnumber"):
