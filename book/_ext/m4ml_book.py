@@ -697,6 +697,44 @@ def _continue_chapter_numbers(app: Sphinx, env: BuildEnvironment) -> list:
     return shifted
 
 
+def _number_chapters_continuously(app: Sphinx) -> None:
+    """Hook the continuous numbering into Sphinx's own numbering step.
+
+    Sphinx's toctree collector assigns section and figure numbers afresh on
+    every build and asks for the pages whose numbers differ from the last
+    build's to be rewritten; we wrap its handler, shift the numbers right
+    after it and compare the final numbers, so that a no-op build rewrites
+    nothing.
+    """
+    from sphinx.environment.collectors.toctree import TocTreeCollector
+
+    listeners = app.events.listeners["env-get-updated"]
+    for i, listener in enumerate(listeners):
+        collector = getattr(listener.handler, "__self__", None)
+        if not isinstance(collector, TocTreeCollector):
+            continue
+        original = listener.handler
+
+        def get_updated_docs(app, env, _original=original):
+            sec = {d: dict(v) for d, v in env.toc_secnumbers.items()}
+            fig = {
+                d: {t: dict(n) for t, n in v.items()}
+                for d, v in env.toc_fignumbers.items()
+            }
+            changed = set(_original(app, env))
+            changed.update(_continue_chapter_numbers(app, env))
+            return [
+                doc
+                for doc in sorted(changed)
+                if env.toc_secnumbers.get(doc) != sec.get(doc)
+                or env.toc_fignumbers.get(doc) != fig.get(doc)
+            ]
+
+        listeners[i] = listener._replace(handler=get_updated_docs)
+        return
+    raise ExtensionError("m4ml_book: Sphinx's toctree collector not found")
+
+
 def _shift_numbers(env: BuildEnvironment, doc: str, offset: int) -> None:
     def shift(number):
         return (number[0] + offset, *number[1:]) if number else number
@@ -828,6 +866,7 @@ def _latex_exercise_labels(app: Sphinx) -> None:
 
 def setup(app: Sphinx) -> dict:
     _parallel_safe_proofs()
+    _number_chapters_continuously(app)
     _latex_exercise_labels(app)
     app.add_config_value(
         "m4ml_only_chapter", "", "env", types=frozenset({str})
@@ -837,7 +876,6 @@ def setup(app: Sphinx) -> dict:
     app.connect("builder-inited", _check_mathjax)
     app.connect("source-read", _add_cache_key)
     app.connect("doctree-read", _warn_on_tracebacks)
-    app.connect("env-get-updated", _continue_chapter_numbers, priority=900)
     app.connect("doctree-resolved", _resolve_counts)
     app.connect("build-finished", _install_mathjax)
     app.connect("build-finished", _report)
