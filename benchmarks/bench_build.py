@@ -165,6 +165,8 @@ def main() -> None:
             )
         )
 
+        # the test suite runs on the committed sources, edits undone
+        subprocess.run(["git", "checkout", "--", "."], cwd=clone, check=True)
         t, log = run(
             [
                 "make",
