@@ -29,6 +29,8 @@ import warnings
 
 import numpy as np
 
+from m4ml.linear_algebra import _as_matrix
+
 __all__ = [
     "cholesky",
     "gaussian_samples",
@@ -39,18 +41,6 @@ __all__ = [
 ]
 
 EPS = np.finfo(np.float64).eps
-
-
-def _as_matrix(A, name: str = "A") -> np.ndarray:
-    """Return a float64 copy of a 2-D array, or raise a clear ValueError."""
-    M = np.array(A, dtype=np.float64)
-    if M.ndim != 2:
-        raise ValueError(f"{name} must be a 2-D array, got {M.ndim} dims")
-    if M.size == 0:
-        raise ValueError(f"{name} must not be empty, got shape {M.shape}")
-    if not np.all(np.isfinite(M)):
-        raise ValueError(f"{name} contains NaN or infinite entries")
-    return M
 
 
 def _as_square(A, name: str = "A") -> np.ndarray:
