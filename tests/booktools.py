@@ -26,13 +26,18 @@ def sphinx_build(
         "-W",
         "--keep-going",
         "-n",
+        "--no-color",  # plain logs even where CI sets FORCE_COLOR
         "-b",
         builder,
         str(root / "book"),
         str(outdir),
         *extra,
     ]
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"PYTHONPATH", "FORCE_COLOR"}
+    }
     return subprocess.run(
         cmd, cwd=root, capture_output=True, text=True, env=env, timeout=3000
     )
