@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from m4ml.autodiff import gradient as autodiff_gradient
 from m4ml.losses import softmax_cross_entropy
 from m4ml.mlp import (
     Affine,
@@ -12,7 +13,13 @@ from m4ml.mlp import (
     Sigmoid,
     Tanh,
     accuracy,
+    activation_pattern,
+    backprop_gradients,
+    count_linear_pieces,
+    finite_difference_gradients,
     init_mlp,
+    layer_outputs,
+    matmul_flops,
     sgd_step,
     train,
 )
@@ -172,3 +179,184 @@ def test_bad_input_gets_a_clear_error(call, error, match):
 def test_layer_base_class_is_abstract():
     with pytest.raises(NotImplementedError):
         Layer().forward(np.ones((1, 1)))
+
+
+# ---------------------------------------------------------------------------
+# Gradient checking, linear pieces and cost (chapter 16's helpers)
+# ---------------------------------------------------------------------------
+
+
+def _squared_error(out, target):
+    diff = out - target
+    return 0.5 * float(np.mean(np.sum(diff**2, axis=1))), diff / len(out)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize(
+    ("activation", "loss", "kind"),
+    [
+        ("tanh", softmax_cross_entropy, "labels"),
+        ("sigmoid", softmax_cross_entropy, "labels"),
+        ("tanh", _squared_error, "targets"),
+        ("relu", _squared_error, "targets"),
+    ],
+)
+def test_backprop_gradients_match_finite_differences(
+    seed, activation, loss, kind
+):
+    rng = np.random.default_rng(seed)
+    net = init_mlp([4, 6, 5, 3], rng, activation=activation)
+    for layer in net.layers[::2]:
+        # random biases: with zero biases an all-zero hidden row puts the
+        # next ReLU exactly on its kink, where differences average slopes
+        layer.params["b"][...] = 0.1 * rng.standard_normal(
+            layer.params["b"].shape
+        )
+    X = rng.standard_normal((7, 4))
+    y = rng.integers(0, 3, 7) if kind == "labels" else rng.normal(size=(7, 3))
+    before = [p.copy() for p, _ in net.parameters()]
+    value, grads = backprop_gradients(net, X, y, loss)
+    numeric = finite_difference_gradients(net, X, y, loss)
+    assert value == pytest.approx(loss(net.forward(X), y)[0], rel=1e-14)
+    assert len(grads) == len(numeric) == 6
+    for g, n in zip(grads, numeric, strict=True):
+        np.testing.assert_allclose(g, n, rtol=1e-6, atol=1e-8)
+    for p, (q, _) in zip(before, net.parameters(), strict=True):
+        np.testing.assert_array_equal(p, q)  # parameters restored
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_backprop_gradients_match_autodiff(seed):
+    rng = np.random.default_rng(seed)
+    net = init_mlp([5, 8, 4], rng, activation="tanh")
+    X = rng.standard_normal((9, 5))
+    T = rng.standard_normal((9, 4))
+    _, grads = backprop_gradients(net, X, T, _squared_error)
+
+    def f(W1, b1, W2, b2):
+        out = (X @ W1 + b1).tanh() @ W2 + b2
+        return 0.5 * ((out - T) ** 2).sum() / len(X)
+
+    engine = autodiff_gradient(f, *(p for p, _ in net.parameters()))
+    for g, e in zip(grads, engine, strict=True):
+        np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-15)
+
+
+def test_finite_differences_catch_a_wrong_backward_pass():
+    rng = np.random.default_rng(5)
+    net = init_mlp([3, 4, 2], rng, activation="tanh")
+    X, y = rng.standard_normal((6, 3)), rng.integers(0, 2, 6)
+    _, good = backprop_gradients(net, X, y)
+    numeric = finite_difference_gradients(net, X, y)
+    bad = good[0].T.reshape(good[0].shape)  # a transposition bug
+    assert not np.allclose(bad, numeric[0], rtol=1e-3)
+
+
+def test_layer_outputs_end_with_the_forward_pass():
+    rng = np.random.default_rng(6)
+    net = init_mlp([3, 5, 5, 2], rng)
+    X = rng.standard_normal((4, 3))
+    outs = layer_outputs(net, X)
+    assert len(outs) == len(net.layers) == 5
+    np.testing.assert_array_equal(outs[-1], net.forward(X))
+    np.testing.assert_array_equal(outs[1], np.maximum(outs[0], 0))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+@pytest.mark.parametrize("width", [1, 3, 10])
+def test_one_hidden_layer_has_at_most_width_plus_one_pieces(seed, width):
+    rng = np.random.default_rng(seed)
+    net = init_mlp([1, width, 1], rng)
+    net.layers[0].params["b"] = rng.standard_normal(width)
+    t = np.linspace(-4, 4, 4001)
+    W, b = net.layers[0].params["W"][0], net.layers[0].params["b"]
+    kinks = -b / W
+    expected = 1 + np.count_nonzero((kinks > t[0]) & (kinks < t[-1]))
+    assert count_linear_pieces(net, t) == expected <= width + 1
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3, 5])
+def test_composed_tent_maps_have_two_to_the_depth_pieces(depth):
+    layers = []
+    for _ in range(depth):
+        # tent(x) = 2 relu(x) - 4 relu(x - 1/2) on [0, 1]
+        layers += [Affine([[1.0, 1.0]], [0.0, -0.5]), ReLU()]
+        layers += [Affine([[2.0], [-4.0]])]
+    net = Sequential(layers)
+    t = np.linspace(0, 1, 2**depth * 64 + 1)[1:-1] + 1e-9
+    assert count_linear_pieces(net, t) == 2**depth
+    out = net.forward(t[:, None])[:, 0]
+    assert 0 <= out.min() and out.max() <= 1 + 1e-12
+
+
+def test_a_relu_network_is_affine_where_the_pattern_is_constant():
+    rng = np.random.default_rng(7)
+    net = init_mlp([1, 6, 6, 1], rng)
+    t = np.linspace(-3, 3, 3001)
+    y = net.forward(t[:, None])[:, 0]
+    pattern = activation_pattern(net, t[:, None])
+    same = np.all(pattern[2:] == pattern[:-2], axis=1) & np.all(
+        pattern[1:-1] == pattern[:-2], axis=1
+    )
+    second = y[2:] - 2 * y[1:-1] + y[:-2]
+    np.testing.assert_allclose(second[same], 0, atol=1e-12)
+
+
+@pytest.mark.parametrize(("sizes", "n"), [([4, 8, 3], 10), ([64, 32, 10], 7)])
+def test_matmul_flops_follow_the_layer_shapes(sizes, n):
+    net = init_mlp(sizes, np.random.default_rng(0))
+    forward, backward = matmul_flops(net, n)
+    pairs = list(zip(sizes[:-1], sizes[1:], strict=True))
+    assert forward == sum(2 * n * a * b for a, b in pairs)
+    assert backward == 2 * forward - 2 * n * sizes[0] * sizes[1]
+    assert forward < backward < 2 * forward
+
+
+def test_he_initialisation_keeps_the_second_moment_through_depth():
+    rng = np.random.default_rng(8)
+    net = init_mlp([500] + [500] * 10, rng, init="he")
+    outs = layer_outputs(net, rng.standard_normal((200, 500)))
+    pre = [
+        o
+        for layer, o in zip(net.layers, outs, strict=True)
+        if isinstance(layer, Affine)
+    ]
+    q = np.array([np.mean(z**2) for z in pre])
+    # each layer multiplies q by an average of 500 chi-square-like terms
+    np.testing.assert_allclose(q / 2, 1, rtol=0.35)
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        (
+            lambda: activation_pattern(
+                Sequential([Affine(np.eye(2))]), np.ones((1, 2))
+            ),
+            ValueError,
+            "no ReLU",
+        ),
+        (
+            lambda: count_linear_pieces(
+                init_mlp([1, 2, 1], np.random.default_rng(0)), [1.0, 0.0]
+            ),
+            ValueError,
+            "increasing",
+        ),
+        (
+            lambda: layer_outputs(Affine(np.eye(2)), np.ones((1, 2))),
+            TypeError,
+            "Sequential",
+        ),
+        (
+            lambda: matmul_flops(
+                init_mlp([2, 2], np.random.default_rng(0)), 0
+            ),
+            ValueError,
+            "positive",
+        ),
+    ],
+)
+def test_helpers_reject_bad_input(call, error, match):
+    with pytest.raises(error, match=match):
+        call()

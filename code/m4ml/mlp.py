@@ -35,7 +35,13 @@ __all__ = [
     "Sigmoid",
     "Tanh",
     "accuracy",
+    "activation_pattern",
+    "backprop_gradients",
+    "count_linear_pieces",
+    "finite_difference_gradients",
     "init_mlp",
+    "layer_outputs",
+    "matmul_flops",
     "sgd_step",
     "train",
 ]
@@ -397,3 +403,201 @@ def train(
             value, _ = loss(model.forward(validation[0], False), validation[1])
             history["val"].append(float(value))
     return history
+
+
+def backprop_gradients(
+    model: Sequential, X, y, loss: Callable = softmax_cross_entropy
+) -> tuple[float, list[np.ndarray]]:
+    """The loss of ``model`` on ``(X, y)`` and its gradients by backprop.
+
+    One forward pass, one backward pass; nothing is updated.
+
+    Parameters
+    ----------
+    model : Sequential
+    X, y : array_like
+        A batch of inputs and targets.
+    loss : callable
+        ``loss(outputs, targets) -> (value, grad)``.
+
+    Returns
+    -------
+    value : float
+        The loss.
+    grads : list of numpy.ndarray
+        Copies of the gradients, in the order of ``model.parameters()``.
+
+    Examples
+    --------
+    >>> net = Sequential([Affine([[1.0], [2.0]])])
+    >>> value, grads = backprop_gradients(
+    ...     net, [[1.0, 1.0]], [[0.0]], lambda z, t: (0.5 * z[0, 0] ** 2, z))
+    >>> value, [g.ravel().tolist() for g in grads]
+    (4.5, [[3.0, 3.0], [3.0]])
+    """
+    out = model.forward(np.asarray(X, dtype=np.float64))
+    value, dout = loss(out, y)
+    model.backward(dout)
+    return float(value), [grad.copy() for _, grad in model.parameters()]
+
+
+def finite_difference_gradients(
+    model: Sequential,
+    X,
+    y,
+    loss: Callable = softmax_cross_entropy,
+    h: float = 1e-6,
+) -> list[np.ndarray]:
+    """Gradients of the loss for every parameter, by central differences.
+
+    Each scalar parameter is moved by ``+h`` and ``-h`` in turn and the
+    loss is evaluated twice, so the cost is ``2 P`` forward passes for
+    ``P`` parameters: a test of backpropagation, never a replacement.
+    The parameters are restored afterwards.
+
+    Parameters
+    ----------
+    model : Sequential
+    X, y : array_like
+        A batch of inputs and targets.
+    loss : callable
+        ``loss(outputs, targets) -> (value, grad)``.
+    h : float
+        The step; truncation error ``O(h^2)``, round-off ``O(eps / h)``.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        In the order of ``model.parameters()``.
+
+    Examples
+    --------
+    >>> net = Sequential([Affine([[1.0], [2.0]])])
+    >>> grads = finite_difference_gradients(
+    ...     net, [[1.0, 1.0]], [[0.0]], lambda z, t: (0.5 * z[0, 0] ** 2, z))
+    >>> [np.round(g, 6).ravel().tolist() for g in grads]
+    [[3.0, 3.0], [3.0]]
+    """
+    from m4ml.vector_calculus import numerical_gradient
+
+    X = np.asarray(X, dtype=np.float64)
+    grads = []
+    for param, _ in model.parameters():
+        original = param.copy()
+
+        def f(p, param=param):
+            param[...] = p
+            return loss(model.forward(X), y)[0]
+
+        try:
+            grads.append(numerical_gradient(f, original, h=h))
+        finally:
+            param[...] = original
+    return grads
+
+
+def layer_outputs(model: Sequential, x) -> list[np.ndarray]:
+    """The output of every layer of ``model`` on a batch, in order.
+
+    Examples
+    --------
+    >>> net = Sequential([Affine([[2.0]], [-1.0]), ReLU()])
+    >>> [h.ravel().tolist() for h in layer_outputs(net, [[0.0], [1.0]])]
+    [[-1.0, 1.0], [0.0, 1.0]]
+    """
+    if not isinstance(model, Sequential):
+        raise TypeError("model must be a Sequential")
+    outputs = []
+    h = np.asarray(x, dtype=np.float64)
+    for layer in model.layers:
+        h = layer.forward(h, False)
+        outputs.append(h)
+    return outputs
+
+
+def activation_pattern(model: Sequential, x) -> np.ndarray:
+    """Which ReLU units are on, for each row of ``x``.
+
+    Returns
+    -------
+    numpy.ndarray of bool, shape (N, U)
+        Entry ``(n, u)`` says whether ReLU unit ``u`` (all ReLU layers,
+        in order) has a positive input on row ``n``. On a set where the
+        pattern is constant, a ReLU network is one affine map.
+
+    Examples
+    --------
+    >>> net = Sequential([Affine([[1.0, -1.0]]), ReLU()])
+    >>> activation_pattern(net, [[2.0], [-2.0]]).tolist()
+    [[True, False], [False, True]]
+    """
+    outs = layer_outputs(model, x)
+    masks = [
+        out > 0
+        for layer, out in zip(model.layers, outs, strict=True)
+        if isinstance(layer, ReLU)
+    ]
+    if not masks:
+        raise ValueError("the model has no ReLU layer")
+    return np.concatenate(masks, axis=1)
+
+
+def count_linear_pieces(model: Sequential, t) -> int:
+    """The number of linear pieces of a 1-D ReLU network on a grid.
+
+    Counts the runs of equal activation patterns along the sorted grid
+    ``t``; it is exact when the grid is fine enough that no piece falls
+    between two grid points.
+
+    Parameters
+    ----------
+    model : Sequential
+        A network with one input and at least one ReLU layer.
+    t : array_like, shape (n,)
+        An increasing grid of inputs.
+
+    Examples
+    --------
+    >>> net = Sequential([Affine([[1.0, 1.0]], [0.0, -1.0]), ReLU()])
+    >>> count_linear_pieces(net, np.linspace(-2, 2, 101))  # kinks at 0, 1
+    3
+    """
+    t = np.asarray(t, dtype=np.float64)
+    if t.ndim != 1 or t.size < 2 or np.any(np.diff(t) <= 0):
+        raise ValueError("t must be an increasing 1-D grid of 2+ points")
+    pattern = activation_pattern(model, t[:, None])
+    changes = np.any(pattern[1:] != pattern[:-1], axis=1)
+    return int(1 + np.count_nonzero(changes))
+
+
+def matmul_flops(model: Sequential, batch_size: int) -> tuple[int, int]:
+    """Floating-point operations of the matrix products, forward and back.
+
+    An affine layer with a ``(d_in, d_out)`` weight costs ``2 N d_in d_out``
+    flops forward (a multiply and an add per term) and twice that
+    backward (``X^T dZ`` and ``dZ W^T``), except that the first layer
+    needs no gradient with respect to the data. Elementwise work is
+    ignored: it is of lower order.
+
+    Returns
+    -------
+    forward, backward : int
+
+    Examples
+    --------
+    >>> matmul_flops(init_mlp([4, 8, 3], np.random.default_rng(0)), 10)
+    (1120, 1600)
+    """
+    n = int(batch_size)
+    if n < 1:
+        raise ValueError("batch_size must be positive")
+    forward = backward = 0
+    first = True
+    for layer in model.layers:
+        if isinstance(layer, Affine):
+            d_in, d_out = layer.params["W"].shape
+            cost = 2 * n * d_in * d_out
+            forward += cost
+            backward += cost if first else 2 * cost
+            first = False
+    return forward, backward
