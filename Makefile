@@ -63,7 +63,7 @@ pdf: venv
 	@echo "The PDF is _build/latex/m4ml.pdf."
 
 test: venv assets lint
-	@.ci/require latexmk xelatex xindy pdftotext pdftoppm
+	@.ci/require latexmk xelatex xindy pdftotext pdftoppm chromium java
 	$(BIN)/python -m pytest
 
 lint: venv assets

@@ -13,30 +13,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
 
-# Kernels inherit this environment: they import m4ml from code/ even without
-# an installed package, and matplotlib writes no timestamps into figures.
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    filter(None, [str(ROOT / "code"), os.environ.get("PYTHONPATH")])
-)
-# A fixed date (2026-01-01), not 0: fontTools warns about a 1970 timestamp.
-os.environ.setdefault("SOURCE_DATE_EPOCH", "1767225600")
-os.environ.setdefault(
-    "MPLBACKEND", "module://matplotlib_inline.backend_inline"
-)
-os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
-# Chapters execute in parallel (-j auto); one BLAS thread per kernel avoids
-# oversubscribing the cores, which slowed small products a hundredfold.
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
-# ipykernel 7 logs "running over TCP without encryption" for every kernel:
-# a build-local IPython profile quietens the kernels' own logging.
-_ipython = ROOT / "_build" / ".ipython"
-(_ipython / "profile_default").mkdir(parents=True, exist_ok=True)
-(_ipython / "profile_default" / "ipython_kernel_config.py").write_text(
-    'c.IPKernelApp.log_level = "ERROR"\n'
-    'c.InteractiveShell.colors = "nocolor"  # plain tracebacks in build logs\n'
-)
-os.environ["IPYTHONDIR"] = str(_ipython)
+# The environment every chapter's kernel runs in (book/_ext/m4ml_kernel.py;
+# the execution cache key hashes that file, not this one).
+import m4ml_kernel  # noqa: E402
+
+m4ml_kernel.configure(ROOT)
 
 project = "Mathematics for Machine Learning"
 author = "The m4ml authors"
@@ -80,7 +61,7 @@ exclude_patterns += (
     )
     else ["pdf.md"]
 )
-templates_path = []
+templates_path = ["book/_templates/html"]  # overrides of theme templates
 nitpicky = True
 numfig = True
 math_numfig = True
@@ -159,9 +140,23 @@ prf_realtyp_to_countertyp = {
 # --- Math -------------------------------------------------------------------
 # m4ml_book fills in the macros (from book/macros.tex), the local MathJax
 # path and its font path; nothing is loaded from a CDN.
+# Screen readers read the hidden MathML that MathJax renders with every
+# formula (assistive MathML). The speech and Braille generation of MathJax 4
+# stay off by default: they run a worker over every formula of the page,
+# which takes minutes on a long chapter and a phone; a reader can switch
+# them on in MathJax's menu (right-click a formula), the files are served.
 mathjax4_config = {
     "tex": {"tags": "none"},
-    "options": {"menuOptions": {"settings": {"enrich": True}}},
+    "options": {
+        "menuOptions": {
+            "settings": {
+                "assistiveMml": True,
+                "enrich": False,
+                "speech": False,
+                "braille": False,
+            }
+        }
+    },
 }
 
 # --- HTML -------------------------------------------------------------------

@@ -14,7 +14,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def sphinx_build(
-    root: Path, builder: str, outdir: Path, *extra: str
+    root: Path,
+    builder: str,
+    outdir: Path,
+    *extra: str,
+    environ: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess:
     """Run the book's Sphinx build (as `make` does) on the tree at ``root``."""
     cmd = [
@@ -36,8 +40,9 @@ def sphinx_build(
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"PYTHONPATH", "FORCE_COLOR"}
+        if k not in {"PYTHONPATH", "FORCE_COLOR", "M4ML_CHAPTER"}
     }
+    env.update(environ or {})
     return subprocess.run(
         cmd, cwd=root, capture_output=True, text=True, env=env, timeout=3000
     )
@@ -50,8 +55,12 @@ def html_build() -> tuple[subprocess.CompletedProcess, Path]:
     return sphinx_build(ROOT, "html", outdir), outdir
 
 
-def copy_book(dest: Path) -> Path:
-    """A throw-away copy of the book's sources, sharing the warm caches."""
+def copy_book(dest: Path, warm: bool = True) -> Path:
+    """A throw-away copy of the book's sources.
+
+    With ``warm`` it starts from a copy of the execution cache (only the
+    chapters a test changes re-execute); without, it is a clean build.
+    """
     for name in ("book", "code"):
         shutil.copytree(
             ROOT / name,
@@ -62,6 +71,6 @@ def copy_book(dest: Path) -> Path:
         shutil.copy2(ROOT / name, dest / name)
     (dest / "node_modules").symlink_to(ROOT / "node_modules")
     cache = ROOT / "_build" / ".jupyter_cache"
-    if cache.is_dir():
+    if warm and cache.is_dir():
         shutil.copytree(cache, dest / "_build" / ".jupyter_cache")
     return dest

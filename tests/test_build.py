@@ -8,6 +8,7 @@ chapter.
 
 from __future__ import annotations
 
+import posixpath
 import re
 import shutil
 import subprocess
@@ -204,23 +205,57 @@ def test_pdf_builds_with_every_chapter_and_no_undefined_reference(html_build):
     flat = re.sub(r"\s+", " ", text).lower()
     for title in titles + ["Contents", "Bibliography", "Foundations"]:
         assert re.sub(r"\s+", " ", title).lower() in flat, title
+    # the printed index (xindy) holds the terms the chapters define
+    index = (outdir / "m4ml.ind").read_text(errors="replace")
+    assert "pivot" in index and "condition number" in index
     shutil.copy2(outdir / "m4ml.pdf", ROOT / "_build" / "m4ml.pdf")
+
+
+def _from_appendices(href: str) -> str:
+    """A link on a page in appendices/, as a path from the site's root."""
+    return posixpath.normpath(posixpath.join("appendices", href))
 
 
 def test_ledger_lists_every_check_once(html_build):
     _, outdir = html_build
     ledger = (outdir / "appendices" / "verification_ledger.html").read_text()
-    rows = re.findall(
-        r'<a class="reference internal" href="([^"]+#check-\d+)"', ledger
-    )
+    rows = [
+        _from_appendices(href)
+        for href in re.findall(
+            r'<a class="reference internal" href="([^"]+#check-\d+)"', ledger
+        )
+    ]
     on_pages = []
     for page in outdir.rglob("*.html"):
         ids = _check_ids(page)
         rel = page.relative_to(outdir).as_posix()
-        on_pages += [f"../{rel}#{i}" for i in ids]
+        on_pages += [f"{rel}#{i}" for i in ids]
     assert sorted(rows) == sorted(on_pages) and rows
     stated = re.search(r"This build executed ([\d,]+) checks", ledger)
     assert int(stated.group(1).replace(",", "")) == len(rows)
+
+
+def test_glossary_and_index_list_every_defined_term(html_build):
+    _, outdir = html_build
+    glossary = (outdir / "appendices" / "glossary.html").read_text()
+    links = {
+        _from_appendices(href)
+        for href in re.findall(r'href="([^"]+#term-\d+)"', glossary)
+    }
+    genindex = (outdir / "genindex.html").read_text()
+    anchors = []
+    for page in sorted(outdir.glob("*/*.html")):
+        rel = page.relative_to(outdir).as_posix()
+        ids = re.findall(r'<strong id="(term-\d+)"', page.read_text())
+        anchors += [f"{rel}#{i}" for i in ids]
+        for i in ids:  # the general index links the same place
+            assert f'href="{rel}#{i}"' in genindex, (rel, i)
+    assert len(anchors) > 500
+    assert sorted(links) == sorted(anchors)
+    # a term defined in chapter 1, and no bold verb from the objectives
+    page = (outdir / f"{CHAPTER}.html").read_text()
+    assert re.search(r'<strong id="term-\d+">pivot</strong>', page)
+    assert "<dt>Solve</dt>" not in glossary and "<dt>pivot</dt>" in glossary
 
 
 def test_chapter_header_states_its_count(html_build):

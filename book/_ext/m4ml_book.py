@@ -10,7 +10,7 @@ It keeps the build honest and self-contained:
 * **Execution cache key**: myst-nb's cache key covers only a notebook's code
   cells. We append one hidden code cell holding a hash of the ``m4ml``
   modules the chapter imports (transitively), of ``requirements.lock``, of
-  ``conf.py`` (which sets the kernels' environment) and of the Python
+  ``m4ml_kernel.py`` (the kernels' environment) and of the Python
   version, so that a change in any of them re-executes the
   chapter; the same files are Sphinx dependencies, so that the chapter is
   re-read at all.
@@ -31,6 +31,7 @@ import re
 import shutil
 import subprocess
 import sys
+import urllib.parse
 from pathlib import Path
 
 from docutils import nodes
@@ -39,6 +40,7 @@ from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 from sphinx.environment.collectors import EnvironmentCollector
 from sphinx.errors import ExtensionError
+from sphinx.transforms import SphinxTransform
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective, SphinxRole
@@ -47,6 +49,7 @@ logger = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "code" / "m4ml"
+KERNEL_ENV = Path(__file__).with_name("m4ml_kernel.py")
 LOCK_FILE = ROOT / "requirements.lock"
 MACRO_FILE = ROOT / "book" / "macros.tex"
 NODE_MODULES = ROOT / "node_modules"
@@ -119,6 +122,7 @@ MATHJAX_FILES = (
     "sre/speech-worker.js",
     "sre/mathmaps/base.json",
     "sre/mathmaps/en.json",
+    "sre/mathmaps/nemeth.json",  # braille, which the speech worker builds too
     "LICENSE",
 )
 FONT_FILES = ("chtml", "chtml.js", "package.json")
@@ -240,7 +244,7 @@ def chapter_modules(source: str) -> list[str]:
 def chapter_dependencies(source: str) -> list[Path]:
     """Files whose change must re-execute a chapter with this source."""
     files = [PACKAGE / f"{m}.py" for m in chapter_modules(source)]
-    files += [PACKAGE / "book.mplstyle", LOCK_FILE, ROOT / "conf.py"]
+    files += [PACKAGE / "book.mplstyle", LOCK_FILE, KERNEL_ENV]
     return [f for f in files if f.is_file()]
 
 
@@ -349,6 +353,120 @@ def _resolve_counts(app: Sphinx, doctree, docname: str) -> None:
 
 
 # --------------------------------------------------------------------------
+# Glossary and index: every term a chapter defines in bold
+# --------------------------------------------------------------------------
+
+GLOSSARY_DOC = "appendices/glossary"
+PART_FOLDERS = ("foundations", "classical_ml", "deep_learning", "appendices")
+_NOT_DEFINITIONS = re.compile(
+    r"exercise|solution|objectives|m4ml-check|cell_output"
+)
+
+
+def _defines_a_term(node: nodes.strong) -> bool:
+    """Bold text in running prose: the house style's mark of a definition.
+
+    Not bold in titles, captions, exercises and solutions, the learning
+    objectives (bold verbs), check records or cell outputs, nor run-in
+    headings such as "**Prerequisites:**".
+    """
+    if not isinstance(node.parent, nodes.paragraph):
+        return False
+    text = node.astext().strip()
+    if not text or text[-1] in ":.!?" or len(text) > 60:
+        return False
+    for ancestor in _ancestors(node):
+        if isinstance(ancestor, (nodes.title, nodes.caption, nodes.table)):
+            return False
+        names = " ".join(ancestor.get("classes", [])) + type(ancestor).__name__
+        if _NOT_DEFINITIONS.search(names):
+            return False
+    return True
+
+
+def _ancestors(node: nodes.Node):
+    node = node.parent
+    while node is not None:
+        yield node
+        node = node.parent
+
+
+def glossary_key(term: str) -> str:
+    """A term as listed: as written, with its white space normalised."""
+    return " ".join(term.split())
+
+
+class TermTransform(SphinxTransform):
+    """Give each defined term an anchor and an index entry, while reading.
+
+    Runs before the index domain collects entries, so the terms reach the
+    general index (HTML) and the printed index (LaTeX, via xindy).
+    """
+
+    default_priority = 700
+
+    def apply(self, **kwargs) -> None:
+        docname = self.env.docname
+        if docname.split("/")[0] not in PART_FOLDERS:
+            return
+        source = Path(self.env.doc2path(docname))
+        if "{code-cell}" not in source.read_text(encoding="utf-8"):
+            return  # the ledger, the report, the glossary itself
+        for n, node in enumerate(
+            [
+                s
+                for s in self.document.findall(nodes.strong)
+                if _defines_a_term(s)
+            ],
+            start=1,
+        ):
+            term = glossary_key(node.astext())
+            anchor = f"term-{n}"
+            node["ids"].append(anchor)
+            node["m4ml_term"] = term
+            entry = addnodes.index(
+                entries=[("single", term, anchor, "", None)], inline=True
+            )
+            node.parent.insert(node.parent.index(node), entry)
+
+
+class TermCollector(EnvironmentCollector):
+    """Collects each chapter's defined terms into ``env.m4ml_terms``."""
+
+    def clear_doc(self, app, env, docname):
+        getattr(env, "m4ml_terms", {}).pop(docname, None)
+
+    def merge_other(self, app, env, docnames, other):
+        env.m4ml_terms = getattr(env, "m4ml_terms", {})
+        for docname in docnames:
+            if docname in getattr(other, "m4ml_terms", {}):
+                env.m4ml_terms[docname] = other.m4ml_terms[docname]
+
+    def process_doc(self, app, doctree):
+        env = app.env
+        env.m4ml_terms = getattr(env, "m4ml_terms", {})
+        env.m4ml_terms[env.docname] = [
+            (node["m4ml_term"], node["ids"][-1], node.deepcopy())
+            for node in doctree.findall(nodes.strong)
+            if "m4ml_term" in node
+        ]
+
+    def get_updated_docs(self, app, env):
+        return [GLOSSARY_DOC] if GLOSSARY_DOC in env.found_docs else []
+
+
+class term_glossary(nodes.General, nodes.Element):
+    """Placeholder for the glossary."""
+
+
+class TermGlossaryDirective(SphinxDirective):
+    """``{term-glossary}``: every defined term, linked to its definition."""
+
+    def run(self):
+        return [term_glossary()]
+
+
+# --------------------------------------------------------------------------
 # The verification ledger, the chapter headers and the build report
 # --------------------------------------------------------------------------
 
@@ -387,13 +505,23 @@ class BuildReportDirective(_PlaceholderDirective):
 
 
 def _chapters(env: BuildEnvironment) -> list[str]:
-    """Documents with a chapter number, in reading order."""
+    """Chapters in reading order: the numbered ones, then the appendices.
+
+    An appendix (unnumbered) counts when it executes code, so that its
+    checks reach the ledger and the build report like any chapter's.
+    """
     numbered = [
         (env.toc_secnumbers[doc][""], doc)
         for doc in env.found_docs
         if env.toc_secnumbers.get(doc, {}).get("")
     ]
-    return [doc for _, doc in sorted(numbered)]
+    appendices = sorted(
+        doc
+        for doc in env.found_docs
+        if doc.startswith("appendices/")
+        and getattr(env, "m4ml_checks", {}).get(doc)
+    )
+    return [doc for _, doc in sorted(numbered)] + appendices
 
 
 def _chapter_name(env: BuildEnvironment, doc: str) -> str:
@@ -470,6 +598,8 @@ class BookPostTransform(SphinxPostTransform):
             node.replace_self(self._ledger(docname))
         for node in list(self.document.findall(build_report)):
             node.replace_self(self._report(docname))
+        for node in list(self.document.findall(term_glossary)):
+            node.replace_self(self._glossary(docname))
         self._chapter_header(docname)
 
     def _check_link(self, fromdoc, doc, record, number):
@@ -480,6 +610,46 @@ class BookPostTransform(SphinxPostTransform):
             "", str(number), refuri=f"{uri}#{record['anchor']}", internal=True
         )
         return _para(ref)
+
+    def _glossary(self, fromdoc: str) -> list[nodes.Node]:
+        env = self.env
+        # one entry per term whatever its case ("Pivot" opening a sentence,
+        # "pivot" elsewhere), shown in lower case if it is ever written so
+        places: dict[str, list[tuple[str, str]]] = {}
+        shown: dict[str, nodes.Node] = {}
+        for doc in _chapters(env):
+            terms = getattr(env, "m4ml_terms", {}).get(doc, [])
+            for term, anchor, node in terms:
+                # sorted by their letters: "$\sigma$-algebra" under s
+                key = re.sub(r"[^\w\s-]", "", term).strip()
+                key = key.casefold() or term
+                places.setdefault(key, []).append((doc, anchor))
+                if key not in shown or term[:1].islower():
+                    shown[key] = node
+        items = nodes.definition_list(classes=["m4ml-glossary"])
+        for key in sorted(places):
+            where = _para()
+            for i, (doc, anchor) in enumerate(places[key]):
+                if i:
+                    where += nodes.Text("; ")
+                name = _chapter_name(env, doc)
+                if self.app.builder.format == "html":
+                    uri = self.app.builder.get_relative_uri(fromdoc, doc)
+                    where += nodes.reference(
+                        "", name, refuri=f"{uri}#{anchor}", internal=True
+                    )
+                else:
+                    where += nodes.Text(name)
+            items += nodes.definition_list_item(
+                "",
+                nodes.term("", "", *_retarget(shown[key], fromdoc).children),
+                nodes.definition("", where),
+            )
+        count = _para(
+            f"{len(places):,} terms, defined in "
+            f"{len({d for v in places.values() for d, _ in v})} chapters."
+        )
+        return [count, items]
 
     def _ledger(self, fromdoc: str) -> list[nodes.Node]:
         env = self.env
@@ -591,7 +761,8 @@ class BookPostTransform(SphinxPostTransform):
         section = next(iter(self.document.findall(nodes.section)), None)
         if section is None or not isinstance(section[0], nodes.title):
             return
-        words = f"This chapter makes {n} checks; all passed when it was built"
+        kind = "appendix" if docname.startswith("appendices/") else "chapter"
+        words = f"This {kind} makes {n} checks; all passed when it was built"
         if LEDGER_DOC in self.env.found_docs:
             note = _para(
                 words + " (see the ",
@@ -864,6 +1035,109 @@ def _latex_exercise_labels(app: Sphinx) -> None:
         handlers[name] = (labelled_visit, depart)
 
 
+# --------------------------------------------------------------------------
+# Downloads: each chapter as a Jupyter notebook, and an erratum link
+# --------------------------------------------------------------------------
+
+
+def _chapter_notebook(app, pagename, templatename, context, doctree) -> None:
+    """Write the page's source as ``_sources/<page>.ipynb`` (jupytext).
+
+    Only pages with code cells (the chapters) get a notebook. It has no
+    outputs: it is the chapter to run and change, with ``m4ml`` installed
+    (tests/test_notebooks.py executes every one). Setting ``ipynb_source``
+    makes sphinx-book-theme offer it in the page's download menu.
+    """
+    if app.builder.format != "html" or doctree is None:
+        return
+    source = Path(app.env.doc2path(pagename))
+    if source.suffix != ".md" or "{code-cell}" not in source.read_text(
+        encoding="utf-8"
+    ):
+        return
+    import jupytext
+
+    notebook = jupytext.read(source, fmt="md:myst")
+    for number, cell in enumerate(notebook.cells):
+        cell["id"] = f"cell-{number}"  # not random: builds are reproducible
+    target = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    jupytext.write(notebook, target, fmt="ipynb")
+    context["ipynb_source"] = f"{pagename}.ipynb"
+
+
+def _erratum_button(app, pagename, templatename, context, doctree) -> None:
+    """Turn the theme's "Open issue" button into "Report an erratum".
+
+    It opens the repository's erratum issue form with the page's title
+    filled in as the chapter.
+    """
+    repo = app.config.html_theme_options.get("repository_url", "")
+    title = re.sub(r"<[^>]+>", "", context.get("title", pagename))
+    query = urllib.parse.urlencode(
+        {
+            "template": "erratum.yml",
+            "title": f"Erratum: {title}",
+            "chapter": title,
+        },
+        quote_via=urllib.parse.quote,
+    )
+    for group in context.get("header_buttons", []):
+        for button in group.get("buttons", [group]):
+            if button.get("label") == "source-issues-button":
+                button["url"] = f"{repo}/issues/new?{query}"
+                button["text"] = "Report an erratum"
+                button["tooltip"] = "Report a mistake on this page"
+
+
+# Upstream markup that the Nu Html Checker rejects, mended in each page body:
+# sphinx-proof and sphinx-exercise give every proof, definition, exercise
+# and solution the same fixed id (id="proof", id="proof-content", ...), and
+# myst-nb puts <p> elements (flow content) inside the <summary> of a hidden
+# cell, where only phrasing content is allowed. The ids become classes and
+# the paragraphs spans; m4ml.css restyles them as the upstream CSS did.
+# The bibliography's entries become list items (see below).
+_FIXED_IDS = re.compile(
+    r'(<(?:div|section) class=")([^"]*)(") id="'
+    r'(proof|proof-content|exercise-content|solution-content)"'
+)
+_SUMMARY_P = re.compile(
+    r'(<summary[^>]*>\s*)<p class="(collapsed|expanded) admonition-title">'
+    r"(.*?)</p>\s*<p class=\"(collapsed|expanded) admonition-title\">"
+    r"(.*?)</p>",
+    re.S,
+)
+
+
+def _valid_html(app, pagename, templatename, context, doctree) -> None:
+    body = context.get("body")
+    if not body:
+        return
+    body = _FIXED_IDS.sub(r"\1\2 \4\3", body)
+    body = re.sub(
+        r'<section id="(exercise-content|solution-content)">',
+        r'<section class="\1">',
+        body,
+    )
+    body = _SUMMARY_P.sub(
+        r'\1<span class="\2 admonition-title">\3</span>'
+        r'<span class="\4 admonition-title">\5</span>',
+        body,
+    )
+    # myst-nb labels each hidden cell's toggle "Toggle hidden content", a
+    # name that does not contain its visible text ("Show code cell source"):
+    # axe-core's label-content-name-mismatch. The visible text names it.
+    body = body.replace(
+        '<summary aria-label="Toggle hidden content">', "<summary>"
+    )
+    # docutils marks bibliography entries role="doc-biblioentry", a role
+    # deprecated in DPUB-ARIA 1.1 that is not a list item, inside a
+    # role="list": axe-core reports the list as critical
+    # (aria-required-children). They are list items.
+    body = body.replace('role="doc-biblioentry"', 'role="listitem"')
+    context["body"] = body
+
+
 def setup(app: Sphinx) -> dict:
     _parallel_safe_proofs()
     _number_chapters_continuously(app)
@@ -877,6 +1151,9 @@ def setup(app: Sphinx) -> dict:
     app.connect("source-read", _add_cache_key)
     app.connect("doctree-read", _warn_on_tracebacks)
     app.connect("doctree-resolved", _resolve_counts)
+    app.connect("html-page-context", _valid_html)
+    app.connect("html-page-context", _chapter_notebook, priority=400)
+    app.connect("html-page-context", _erratum_button, priority=600)
     app.connect("build-finished", _install_mathjax)
     app.connect("build-finished", _report)
     app.connect("build-finished", _forget_failed_builds)
@@ -887,6 +1164,10 @@ def setup(app: Sphinx) -> dict:
     app.add_directive("check-ledger", CheckLedgerDirective)
     app.add_directive("build-report", BuildReportDirective)
     app.add_post_transform(BookPostTransform)
+    app.add_transform(TermTransform)
+    app.add_env_collector(TermCollector)
+    app.add_node(term_glossary)
+    app.add_directive("term-glossary", TermGlossaryDirective)
     app.add_env_collector(CheckCollector)
     return {
         "version": "1.0",
