@@ -206,6 +206,8 @@ latex_elements = {
 """,
     "preamble": r"""
 \usepackage{amsmath,amssymb,bm}
+% index entries in the text face (Sphinx sets them in typewriter)
+\makeatletter\def\sphinxstyleindexentry#1{#1}\makeatother
 """,
     "sphinxsetup": "verbatimwrapslines=true, verbatimforcewraps=true",
 }

@@ -99,3 +99,17 @@ def test_every_macro_is_documented_on_the_notation_page():
         and not generic.fullmatch(name)
     ]
     assert not missing, f"document these macros in notation.md: {missing}"
+
+
+@pytest.mark.parametrize(
+    ("term", "text"),
+    [
+        ("pivot", "pivot"),
+        (r"\sigma-algebra", "σ-algebra"),
+        (r"$\nabla f$ is parallel to $\nabla g$", "∇ f is parallel to ∇ g"),
+        (r"level $1 - \alpha$", "level 1 - α"),
+        (r"$\mathrm{KL}$ divergence", "KL divergence"),
+    ],
+)
+def test_index_entries_are_plain_text(term, text):
+    assert m4ml_book.index_text(term) == text

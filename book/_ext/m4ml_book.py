@@ -391,6 +391,48 @@ def _ancestors(node: nodes.Node):
         node = node.parent
 
 
+_TEX_SYMBOLS = {
+    "alpha": "α",
+    "beta": "β",
+    "gamma": "γ",
+    "delta": "δ",
+    "epsilon": "ε",
+    "varepsilon": "ε",
+    "theta": "θ",
+    "lambda": "λ",
+    "mu": "μ",
+    "pi": "π",
+    "rho": "ρ",
+    "sigma": "σ",
+    "tau": "τ",
+    "phi": "φ",
+    "chi": "χ",
+    "omega": "ω",
+    "Sigma": "Σ",
+    "Lambda": "Λ",
+    "nabla": "∇",
+    "ell": "ℓ",
+    "infty": "∞",
+    "top": "T",
+    "le": "≤",
+    "ge": "≥",
+    "in": "∈",
+}
+
+
+def index_text(term: str) -> str:
+    """A term as plain text for the index: math markup becomes symbols.
+
+    >>> index_text(r"$\\sigma$-algebra")
+    'σ-algebra'
+    >>> index_text(r"$\\nabla f$ is parallel to $\\nabla g$")
+    '∇ f is parallel to ∇ g'
+    """
+    text = re.sub(r"\\([A-Za-z]+)", lambda m: _TEX_SYMBOLS.get(m[1], ""), term)
+    text = re.sub(r"[${}^_]", "", text)
+    return " ".join(text.split())
+
+
 def glossary_key(term: str) -> str:
     """A term as listed: as written, with its white space normalised."""
     return " ".join(term.split())
@@ -425,7 +467,8 @@ class TermTransform(SphinxTransform):
             node["ids"].append(anchor)
             node["m4ml_term"] = term
             entry = addnodes.index(
-                entries=[("single", term, anchor, "", None)], inline=True
+                entries=[("single", index_text(term), anchor, "", None)],
+                inline=True,
             )
             node.parent.insert(node.parent.index(node), entry)
 
