@@ -205,6 +205,12 @@ def test_pdf_builds_with_every_chapter_and_no_undefined_reference(html_build):
     flat = re.sub(r"\s+", " ", text).lower()
     for title in titles + ["Contents", "Bibliography", "Foundations"]:
         assert re.sub(r"\s+", " ", title).lower() in flat, title
+    # the solutions of the exercises are gathered in an appendix at the back
+    tex = (outdir / "m4ml.tex").read_text()
+    appendix = tex.find(r"\chapter{Solutions to the exercises}")
+    assert 0 < tex.find(r"\appendix") < appendix
+    assert tex.find("Solution to{") > appendix
+    assert tex.count("Solution to{") >= 6 * len(titles) // 2
     # the printed index (xindy) holds the terms the chapters define
     index = (outdir / "m4ml.ind").read_text(errors="replace")
     assert "pivot" in index and "condition number" in index

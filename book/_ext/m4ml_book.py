@@ -1181,6 +1181,56 @@ def _valid_html(app, pagename, templatename, context, doctree) -> None:
     context["body"] = body
 
 
+# --------------------------------------------------------------------------
+# The PDF gathers the exercise solutions in an appendix
+# --------------------------------------------------------------------------
+
+
+def _solutions_to_appendix(app: Sphinx, doctree, docname: str) -> None:
+    """Move every solution of the assembled PDF into a closing appendix.
+
+    A printed book used in a class keeps its solutions at the back. The
+    LaTeX builder resolves the whole book as one tree (``docname`` is its
+    root); the solutions leave their chapters for a new appendix chapter,
+    grouped by chapter, placed before the back matter. The HTML keeps each
+    solution in a dropdown beside its exercise.
+    """
+    if app.builder.name != "latex":
+        return
+    from sphinx_exercise.nodes import solution_node
+
+    solutions = list(doctree.findall(solution_node))
+    backmatter = next(
+        (
+            n
+            for n in doctree.findall(nodes.raw)
+            if "\\backmatter" in n.astext()
+        ),
+        None,
+    )
+    if not solutions or backmatter is None:
+        return
+    registry = getattr(app.env, "sphinx_exercise_registry", {})
+    section = nodes.section(ids=["m4ml-solutions"], names=["m4ml-solutions"])
+    section += nodes.title("", "Solutions to the exercises")
+    section += _para(
+        "The solutions of every chapter's exercises, in the order of the "
+        "exercises; each title links back to its exercise."
+    )
+    # each chapter's solutions in a start_of_file node of that chapter, so
+    # that the LaTeX writer resolves their local references in its scope
+    group = None
+    for solution in solutions:
+        doc = registry.get(solution.get("label"), {}).get("docname", docname)
+        if group is None or group["docname"] != doc:
+            group = addnodes.start_of_file(docname=doc)
+            group += nodes.rubric("", _chapter_name(app.env, doc))
+            section += group
+        solution.parent.remove(solution)
+        group += solution
+    backmatter.parent.insert(backmatter.parent.index(backmatter), section)
+
+
 def setup(app: Sphinx) -> dict:
     _parallel_safe_proofs()
     _number_chapters_continuously(app)
@@ -1194,6 +1244,7 @@ def setup(app: Sphinx) -> dict:
     app.connect("source-read", _add_cache_key)
     app.connect("doctree-read", _warn_on_tracebacks)
     app.connect("doctree-resolved", _resolve_counts)
+    app.connect("doctree-resolved", _solutions_to_appendix)
     app.connect("html-page-context", _valid_html)
     app.connect("html-page-context", _chapter_notebook, priority=400)
     app.connect("html-page-context", _erratum_button, priority=600)
