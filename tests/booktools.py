@@ -30,18 +30,19 @@ def sphinx_build(
         "-W",
         "--keep-going",
         "-n",
-        "--no-color",  # plain logs even where CI sets FORCE_COLOR
+        "--no-color",  # plain logs even where CI sets FORCE_COLOR or CI=true
         "-b",
         builder,
         str(root / "book"),
         str(outdir),
         *extra,
     ]
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"PYTHONPATH", "FORCE_COLOR", "M4ML_CHAPTER"}
-    }
+    dropped = {"PYTHONPATH", "FORCE_COLOR", "FORCE_COLOUR", "M4ML_CHAPTER"}
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
+    # Sphinx's progress lines still emit ANSI "erase line" codes under
+    # --no-color when it believes the terminal supports colour (CI=true does);
+    # NO_COLOR is the switch it honours first.
+    env["NO_COLOR"] = "1"
     env.update(environ or {})
     return subprocess.run(
         cmd, cwd=root, capture_output=True, text=True, env=env, timeout=3000
