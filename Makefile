@@ -2,10 +2,11 @@
 #   make html    build the site into _build/html (creates .venv on first use)
 #   make test    run the whole test suite (unit, structure, build, PDF)
 #   make pdf     build the book as one PDF: _build/latex/m4ml.pdf
+#   make pdfs    the book's PDF and one PDF per chapter (_build/latex/<slug>.pdf)
 #   make chapter CH=<slug>   build one chapter quickly (_build/chapter/<slug>)
 #   make lint    the pre-commit house rules (ruff, codespell, pattern checks)
 #   make bench   time cold, warm and incremental builds, the PDF and the tests
-#   make site    the site with the PDF and the notebooks, as deployed
+#   make site    the site with the PDFs and the notebooks, as deployed
 #   make serve   serve _build/html on http://127.0.0.1:8000
 #   make clean   remove _build (the execution cache too)
 
@@ -25,7 +26,7 @@ SPHINXOPTS ?=
 # -j auto: chapters are read, and so executed, in parallel on every core.
 SPHINXBUILD = $(BIN)/sphinx-build -c . -W --keep-going -n -j auto $(SPHINXOPTS)
 
-.PHONY: html pdf test serve clean venv assets chapter lint bench site linkcheck
+.PHONY: html pdf pdfs latex test serve clean venv assets chapter lint bench site linkcheck
 
 venv: $(STAMP)
 $(STAMP): requirements.lock pyproject.toml
@@ -54,13 +55,26 @@ chapter: venv assets
 	M4ML_CHAPTER=$(CH) $(SPHINXBUILD) -b html book _build/chapter/$(CH)
 	@echo "Open _build/chapter/$(CH)/$$(cd book && ls */$(CH).md | sed 's/\.md$$/.html/')"
 
-pdf: venv
+# LaTeX sources for the book and for each chapter; latexmk on the given PDFs.
+LATEXMK = $(MAKE) -C _build/latex -j2 LATEXMKOPTS="-silent -interaction=nonstopmode -halt-on-error"
+define latex_to_pdf
+	@$(LATEXMK) $(1) >_build/latex/build.log 2>&1 \
+	  || { tail -n 40 _build/latex/build.log; grep -n -A3 '^!' _build/latex/*.log | head -n 40; \
+	       echo "error: LaTeX failed; the logs are _build/latex/*.log" >&2; exit 1; }
+endef
+
+latex: venv
 	@.ci/require latexmk xelatex xindy
 	$(SPHINXBUILD) -t pdf -b latex book _build/latex
-	@$(MAKE) -C _build/latex LATEXMKOPTS="-silent -interaction=nonstopmode -halt-on-error" all-pdf >_build/latex/build.log 2>&1 \
-	  || { tail -n 40 _build/latex/build.log; grep -n -A3 '^!' _build/latex/*.log | head -n 40; \
-	       echo "error: LaTeX failed; the full log is _build/latex/m4ml.log" >&2; exit 1; }
+
+pdf: latex
+	$(call latex_to_pdf,m4ml.pdf)
 	@echo "The PDF is _build/latex/m4ml.pdf."
+
+# The book and every chapter as its own PDF (_build/latex/<slug>.pdf).
+pdfs: latex
+	$(call latex_to_pdf,$$(cd _build/latex && ls *.tex | sed 's/\.tex$$/.pdf/'))
+	@echo "The PDFs are in _build/latex: m4ml.pdf and one per chapter, <slug>.pdf."
 
 test: venv assets lint
 	@.ci/require latexmk xelatex xindy pdftotext pdftoppm chromium java
@@ -72,11 +86,12 @@ lint: venv assets
 bench: venv assets
 	$(BIN)/python benchmarks/bench_build.py
 
-# What the deploy workflow publishes: the site, with the PDF inside it.
-site: html pdf
-	@mkdir -p _build/html/_downloads
-	@cp _build/latex/m4ml.pdf _build/html/_downloads/m4ml.pdf
-	@echo "The site, PDF included, is in _build/html."
+# What the deploy workflow publishes: the site, with the PDFs inside it
+# (every page links the book's PDF, each chapter its own, from pdf/).
+site: html pdfs
+	@mkdir -p _build/html/pdf
+	@cp _build/latex/*.pdf _build/html/pdf/
+	@echo "The site, PDFs included, is in _build/html."
 
 linkcheck: venv
 	$(BIN)/sphinx-build -c . -b linkcheck book _build/linkcheck

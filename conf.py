@@ -15,6 +15,7 @@ sys.path.insert(0, str(ROOT / "book" / "_ext"))
 
 # The environment every chapter's kernel runs in (book/_ext/m4ml_kernel.py;
 # the execution cache key hashes that file, not this one).
+import m4ml_book  # noqa: E402
 import m4ml_kernel  # noqa: E402
 
 m4ml_kernel.configure(ROOT)
@@ -36,6 +37,9 @@ try:
 except (OSError, subprocess.CalledProcessError):
     today = ""
 repository_url = "https://github.com/m4ml-book/m4ml"
+# Where the site is published (the deploy workflow): canonical page links,
+# and the target of links from a chapter's own PDF to the rest of the book.
+html_baseurl = "https://m4ml-book.github.io/m4ml/"
 
 extensions = [
     "myst_nb",
@@ -188,6 +192,10 @@ latex_engine = "xelatex"
 latex_documents = [
     ("pdf", "m4ml.tex", project, author, "manual", False),
 ]
+# ... and every chapter as its own PDF (make pdfs), by the same pipeline
+latex_documents += m4ml_book.chapter_latex_documents(
+    ROOT / "book", rf"From \emph{{{project}}}\\ {author}"
+)
 latex_domain_indices = False
 latex_docclass = {
     "manual": "book"

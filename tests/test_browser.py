@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import http.server
 import os
+import re
 import shutil
 import threading
 
@@ -230,10 +231,18 @@ def test_dark_mode_toggle_keeps_figures_readable(visit):
     assert backgrounds and set(backgrounds) == {"rgb(255, 255, 255)"}
 
 
-def test_a_chapter_page_weighs_under_a_megabyte_gzipped(browser, server):
+def test_a_chapter_page_weighs_under_a_megabyte_gzipped(
+    browser, server, html_build
+):
     """Everything a reader downloads for a chapter, math assets included."""
     import gzip
 
+    # the page the build measured for its report (a chapter), measured again
+    report = (html_build[1] / "appendices" / "build_report.html").read_text()
+    measured = re.search(r'chapter page <a href="\.\./([^"]+)\.html">', report)
+    assert measured, "the build report does not state the page weight"
+    chapter = measured.group(1)
+    assert chapter in CHAPTERS
     context = browser.new_context()
     page = context.new_page()
     sizes: dict[str, int] = {}
@@ -243,14 +252,67 @@ def test_a_chapter_page_weighs_under_a_megabyte_gzipped(browser, server):
             sizes[response.url] = len(gzip.compress(response.body(), 9))
 
     page.on("response", record)
-    page.goto(server + f"{CHAPTERS[0]}.html", wait_until="networkidle")
+    page.goto(server + f"{chapter}.html", wait_until="networkidle")
     page.wait_for_function(
         """() => [...document.querySelectorAll('.math')]
             .every(m => m.querySelector('mjx-container'))""",
         timeout=120_000,
     )
+    page.wait_for_load_state("networkidle")
     context.close()
     total = sum(sizes.values())
     heaviest = sorted(sizes.items(), key=lambda kv: -kv[1])[:5]
-    print(f"page weight of {CHAPTERS[0]}: {total / 1e6:.2f} MB gzipped")
+    print(f"page weight of {chapter}: {total / 1e6:.2f} MB gzipped")
     assert total <= 1_000_000, f"{total} bytes gzipped; heaviest {heaviest}"
+    # the build report states the same measurement, made by the build
+    stated = re.search(r"<strong>([\d,]+) kB gzipped</strong>", report)
+    kb = int(stated.group(1).replace(",", ""))
+    assert abs(kb - total / 1000) <= 0.05 * total / 1000, (kb, total)
+
+
+def test_a_printed_chapter_has_no_navigation_chrome(browser, server, tmp_path):
+    """Printing from the browser gives the text alone, full width."""
+    import subprocess
+
+    chapter = CHAPTERS[-1]
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(server + f"{chapter}.html", wait_until="networkidle")
+    page.emulate_media(media="print")
+    shown = page.evaluate(
+        """() => {
+          const shown = e => {
+            const s = getComputedStyle(e), r = e.getBoundingClientRect();
+            return s.display !== 'none' && s.visibility !== 'hidden'
+                   && r.width > 0 && r.height > 0;
+          };
+          const chrome = ['.bd-header', '.bd-sidebar-primary',
+            '.bd-sidebar-secondary', '.bd-header-article', '.prev-next-area',
+            '.bd-footer', '#pst-back-to-top', '.search-button-field',
+            '.theme-switch-button', '.article-header-buttons'];
+          const article = document.querySelector('.bd-article');
+          return {
+            chrome: chrome.filter(
+              c => [...document.querySelectorAll(c)].some(shown)),
+            article: article.getBoundingClientRect().width,
+            page: document.documentElement.clientWidth,
+          };
+        }"""
+    )
+    assert shown["chrome"] == [], shown
+    assert shown["article"] >= 0.7 * shown["page"], shown
+    pdf = tmp_path / "printed.pdf"
+    page.pdf(path=str(pdf), format="A4")
+    context.close()
+    first = subprocess.run(
+        ["pdftotext", "-l", "1", str(pdf), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    title = re.search(
+        r"^# (.+)$", (BOOK / f"{chapter}.md").read_text(), re.M
+    ).group(1)
+    assert title.split()[0] in first
+    for chrome in ("Skip to main content", "Ctrl+K", "Back to top"):
+        assert chrome not in first, chrome

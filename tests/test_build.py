@@ -166,17 +166,23 @@ def test_a_malformed_chapter_fails_the_build(tmp_path, html_build):
     assert "linear_algebra.md" in log and "WARNING" in log
 
 
-@pytest.mark.pdf
-def test_pdf_builds_with_every_chapter_and_no_undefined_reference(html_build):
+@pytest.fixture(scope="module")
+def latex_sources(html_build) -> Path:
+    """The LaTeX sources of the book and of every chapter (``make latex``)."""
     outdir = ROOT / "_build" / "latex"
     proc = sphinx_build(ROOT, "latex", outdir, "-t", "pdf")
     assert proc.returncode == 0, proc.stderr[-5000:]
+    return outdir
+
+
+def _latexmk(outdir: Path, name: str) -> str:
+    """Compile ``<name>.tex`` as ``make pdf`` does; return its LaTeX log."""
     latex = subprocess.run(
         [
             "make",
             "-C",
             str(outdir),
-            "all-pdf",
+            f"{name}.pdf",
             "LATEXMKOPTS=-interaction=nonstopmode -halt-on-error",
         ],
         capture_output=True,
@@ -184,17 +190,44 @@ def test_pdf_builds_with_every_chapter_and_no_undefined_reference(html_build):
         timeout=1200,
     )
     assert latex.returncode == 0, latex.stdout[-5000:]
-    log = (outdir / "m4ml.log").read_text(errors="replace")
-    assert "undefined" not in log.lower() or not re.search(
+    log = (outdir / f"{name}.log").read_text(errors="replace")
+    assert not re.search(
         r"(Reference|Citation) `[^']*' on page \d+ undefined", log
     )
     assert "There were undefined references" not in log
-    text = subprocess.run(
-        ["pdftotext", "-layout", str(outdir / "m4ml.pdf"), "-"],
+    return log
+
+
+def _pdf_text(pdf: Path, *pages: str) -> str:
+    return subprocess.run(
+        ["pdftotext", "-layout", *pages, str(pdf), "-"],
         capture_output=True,
         text=True,
         check=True,
     ).stdout
+
+
+def _pdf_chapters() -> list[tuple[str, str]]:
+    """(docname, title) of the PDF's numbered chapters, in order."""
+    text = (ROOT / "book" / "pdf.md").read_text()
+    chapters = []
+    for block in re.findall(r"```\{toctree\}\n(.*?)```", text, re.S):
+        if ":numbered:" in block:
+            for doc in re.findall(r"^([a-z_]+/[a-z_]+)$", block, re.M):
+                source = (ROOT / "book" / f"{doc}.md").read_text()
+                chapters.append(
+                    (doc, re.search(r"^# (.+)$", source, re.M).group(1))
+                )
+    return chapters
+
+
+@pytest.mark.pdf
+def test_pdf_builds_with_every_chapter_and_no_undefined_reference(
+    latex_sources,
+):
+    outdir = latex_sources
+    _latexmk(outdir, "m4ml")
+    text = _pdf_text(outdir / "m4ml.pdf")
     titles = []
     for entry in re.findall(
         r"^([a-z_]+/[a-z_]+)$", (ROOT / "book" / "pdf.md").read_text(), re.M
@@ -215,6 +248,83 @@ def test_pdf_builds_with_every_chapter_and_no_undefined_reference(html_build):
     index = (outdir / "m4ml.ind").read_text(errors="replace")
     assert "pivot" in index and "condition number" in index
     shutil.copy2(outdir / "m4ml.pdf", ROOT / "_build" / "m4ml.pdf")
+
+
+@pytest.mark.pdf
+def test_each_chapter_has_its_own_pdf(latex_sources, html_build):
+    outdir = latex_sources
+    chapters = _pdf_chapters()
+    slugs = [doc.split("/")[1] for doc, _ in chapters]
+    assert sorted(p.stem for p in outdir.glob("*.tex")) == sorted(
+        [*slugs, "m4ml"]
+    )
+    # a chapter of Part II: it keeps its number in the book, links the
+    # chapters it cites to the web book, and carries its own bibliography
+    # and the solutions of its exercises
+    doc, title = next(c for c in chapters if c[0].endswith("/pca"))
+    number = slugs.index("pca") + 1
+    _latexmk(outdir, "pca")
+    front = re.sub(r"\s+", " ", _pdf_text(outdir / "pca.pdf", "-l", "1"))
+    assert (
+        f"{number}. {title}" in front
+        and "Mathematics for Machine Learning" in front
+    )
+    text = _pdf_text(outdir / "pca.pdf")
+    assert f"Chapter {number}" in text and f"({number}.1)" in text
+    tex = (outdir / "pca.tex").read_text()
+    assert tex.find(r"\section{Further reading}") < tex.find(
+        r"\section{Solutions to the exercises}"
+    )
+    assert tex.count("Solution to{") >= 6
+    book_tex = (outdir / "m4ml.tex").read_text()
+    cited = tex.count(r"\bibitem")
+    assert 0 < cited < book_tex.count(r"\bibitem")
+    for source in outdir.glob("*.tex"):  # no dangling reference in any
+        tex_ = source.read_text()
+        labels = set(
+            re.findall(r"\\label\{(?:\\detokenize\{)?([^}]+)\}", tex_)
+        )
+        labels |= {
+            f"cite.{key}"
+            for key in re.findall(r"\\bibitem\[[^\]]*\]\{([^}]+)\}", tex_)
+        }
+        refs = re.findall(
+            r"\\(?:hyperref\[|ref\{|hyperlink\{)(?:\\detokenize\{)?([^\]}]+)",
+            tex_,
+        )
+        assert refs and not set(refs) - labels, (
+            source.name,
+            set(refs) - labels,
+        )
+    _, html = html_build
+    links = re.findall(
+        r"\\sphinxhref\{https://m4ml-book\.github\.io/m4ml/([^}]+)\}", tex
+    )
+    assert len(links) > 10
+    for link in links:  # every link lands on a page and an anchor of the site
+        page, _, anchor = link.replace("\\", "").partition("#")
+        target = html / page
+        assert target.is_file(), link
+        assert not anchor or f'id="{anchor}"' in target.read_text(), link
+
+
+def test_every_page_offers_the_pdfs(html_build):
+    _, outdir = html_build
+    chapters = dict(_pdf_chapters())
+    pages = sorted(outdir.rglob("*.html"))
+    assert len(pages) > len(chapters)
+    for page in pages:
+        rel = page.relative_to(outdir).as_posix()
+        if rel.startswith(("_", "reports/")):
+            continue
+        text = page.read_text()
+        up = "../" * rel.count("/")
+        assert f'href="{up}pdf/m4ml.pdf"' in text, rel
+        assert "window.print()" not in text, rel  # not the browser's dialog
+        doc = rel.removesuffix(".html")
+        if doc in chapters:
+            slug = doc.split("/")[1]
+            assert f'href="{up}pdf/{slug}.pdf"' in text, rel
 
 
 def _from_appendices(href: str) -> str:

@@ -514,6 +514,9 @@ class TermGlossaryDirective(SphinxDirective):
 # --------------------------------------------------------------------------
 
 LEDGER_DOC = "appendices/verification_ledger"
+REPORT_DOC = "appendices/build_report"
+# Filled in after the HTML is written (_page_weight), when it can be measured.
+PAGE_WEIGHT_MARK = '<p class="m4ml-page-weight">Not measured.</p>'
 
 
 class check_ledger(nodes.General, nodes.Element):
@@ -795,6 +798,11 @@ class BookPostTransform(SphinxPostTransform):
                 classes=["m4ml-report"],
             ),
         ]
+        if self.app.builder.format == "html":
+            out += [
+                nodes.rubric("", "Page weight"),
+                nodes.raw("", PAGE_WEIGHT_MARK, format="html"),
+            ]
         return out
 
     def _chapter_header(self, docname: str) -> None:
@@ -970,6 +978,201 @@ def _shift_numbers(env: BuildEnvironment, doc: str, offset: int) -> None:
             ref["secnumber"] = shift(ref["secnumber"])
 
 
+def _chromium() -> str | None:
+    """A Chromium or Chrome binary: $M4ML_CHROMIUM, else one on the PATH."""
+    import os
+
+    for candidate in (
+        os.environ.get("M4ML_CHROMIUM"),
+        shutil.which("chromium"),
+        shutil.which("chromium-browser"),
+        shutil.which("google-chrome"),
+    ):
+        if candidate:
+            return candidate
+    return None
+
+
+def measure_page_weight(outdir: Path, page: str) -> dict:
+    """What a reader's browser downloads for ``page``, gzipped.
+
+    The built site is served on 127.0.0.1 and opened in headless Chromium
+    (Playwright) with every other address blocked; once MathJax has typeset
+    every formula and the network is idle, each response's body is
+    gzipped (level 9, as a server would send it) and summed by kind.
+    Returns ``{"error": reason}`` when no browser is available.
+    """
+    import functools
+    import gzip
+    import http.server
+    import threading
+
+    try:
+        from playwright.sync_api import Error as PlaywrightError
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return {"error": "Playwright is not installed"}
+    binary = _chromium()
+    if binary is None:
+        return {
+            "error": "no Chromium found (install it, or set M4ML_CHROMIUM)"
+        }
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    handler = functools.partial(Quiet, directory=str(outdir))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{httpd.server_address[1]}/"
+    files: dict[str, tuple[int, int]] = {}
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path=binary, args=["--no-sandbox", "--disable-gpu"]
+            )
+            page_ = browser.new_page()
+            page_.route(
+                "**/*",
+                lambda r: (
+                    r.continue_()
+                    if r.request.url.startswith(base)
+                    else r.abort()
+                ),
+            )
+
+            def record(response):
+                if response.url.startswith(base) and response.ok:
+                    body = response.body()
+                    files[response.url[len(base) :]] = (
+                        len(body),
+                        len(gzip.compress(body, 9)),
+                    )
+
+            page_.on("response", record)
+            page_.goto(base + page, wait_until="networkidle")
+            page_.wait_for_function(
+                """() => [...document.querySelectorAll('.math')]
+                    .every(m => m.querySelector('mjx-container'))""",
+                timeout=120_000,
+            )
+            page_.wait_for_load_state("networkidle")
+            browser.close()
+    except PlaywrightError as err:
+        return {"error": f"the browser failed: {str(err).splitlines()[0]}"}
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    kinds: dict[str, list[int]] = {}
+    for name, (raw, packed) in files.items():
+        path = name.split("?")[0]
+        kind = (
+            "page (HTML)"
+            if path == page
+            else "MathJax and its fonts"
+            if "/mathjax/" in path
+            else "fonts"
+            if path.endswith((".woff2", ".woff", ".ttf"))
+            else "figures"
+            if path.startswith("_images/")
+            else "scripts"
+            if path.endswith(".js")
+            else "style sheets"
+            if path.endswith(".css")
+            else "other"
+        )
+        kinds.setdefault(kind, [0, 0, 0])
+        kinds[kind][0] += 1
+        kinds[kind][1] += raw
+        kinds[kind][2] += packed
+    return {"page": page, "kinds": kinds}
+
+
+def _page_weight(app: Sphinx, exception) -> None:
+    """Measure a chapter page's weight and write it into the build report.
+
+    The measurement is kept with the doctrees and reused while the page and
+    the static files are unchanged, so a no-op build does not start a
+    browser.
+    """
+    import json
+
+    if exception is not None or app.builder.format != "html":
+        return
+    outdir = Path(app.outdir)
+    report = outdir / f"{REPORT_DOC}.html"
+    chapters = _chapters(app.env)
+    if not chapters or not report.is_file():
+        return
+    text = report.read_text(encoding="utf-8")
+    if PAGE_WEIGHT_MARK not in text:
+        return
+    page = f"{chapters[0]}.html"
+    if not (outdir / page).is_file():
+        return
+    digest = hashlib.sha256((outdir / page).read_bytes())
+    for path in sorted((outdir / "_static").rglob("*")):
+        digest.update(
+            f"{path.relative_to(outdir)}:{path.stat().st_size}".encode()
+        )
+    cache = Path(app.doctreedir) / "m4ml-page-weight.json"
+    try:
+        saved = json.loads(cache.read_text())
+    except (OSError, ValueError):
+        saved = {}
+    if saved.get("key") == digest.hexdigest():
+        result = saved["result"]
+    else:
+        logger.info("m4ml: measuring the page weight of %s in Chromium", page)
+        result = measure_page_weight(outdir, page)
+        if "error" not in result:
+            cache.write_text(
+                json.dumps({"key": digest.hexdigest(), "result": result})
+            )
+    report.write_text(
+        text.replace(
+            PAGE_WEIGHT_MARK, _page_weight_html(app.env, chapters[0], result)
+        ),
+        encoding="utf-8",
+    )
+
+
+def _page_weight_html(env: BuildEnvironment, doc: str, result: dict) -> str:
+    import html
+
+    name = html.escape(_chapter_name(env, doc))
+    if "error" in result:
+        return (
+            f'<p class="m4ml-page-weight">Not measured in this build: '
+            f"{html.escape(result['error'])}.</p>"
+        )
+    kinds = result["kinds"]
+    total = [sum(v[i] for v in kinds.values()) for i in range(3)]
+    rows = "".join(
+        f"<tr><td>{html.escape(k)}</td><td>{n}</td><td>{raw / 1000:,.0f}</td>"
+        f"<td>{packed / 1000:,.0f}</td></tr>"
+        for k, (n, raw, packed) in sorted(
+            kinds.items(), key=lambda kv: -kv[1][2]
+        )
+    )
+    return (
+        '<p class="m4ml-page-weight">Everything a reader\'s browser '
+        f'downloads to show the chapter page <a href="../{doc}.html">'
+        f"<em>{name}</em></a>, measured in "
+        f"headless Chromium when this site was built: {total[0]} files, "
+        f"<strong>{total[2] / 1000:,.0f} kB gzipped</strong> "
+        f"({total[1] / 1000:,.0f} kB uncompressed). Later pages reuse the "
+        f"cached style sheets, scripts and fonts.</p>"
+        '<div class="pst-scrollable-table-container"><table class="table '
+        'm4ml-report m4ml-page-weight-table"><thead><tr><th>Kind</th>'
+        "<th>Files</th><th>kB</th><th>kB gzipped</th></tr></thead>"
+        f"<tbody>{rows}<tr><td>total</td><td>{total[0]}</td>"
+        f"<td>{total[1] / 1000:,.0f}</td><td>{total[2] / 1000:,.0f}</td></tr>"
+        "</tbody></table></div>"
+    )
+
+
 def _forget_failed_builds(app: Sphinx, exception) -> None:
     """After a build with warnings, make the next build re-read everything.
 
@@ -1126,11 +1329,69 @@ def _erratum_button(app, pagename, templatename, context, doctree) -> None:
         quote_via=urllib.parse.quote,
     )
     for group in context.get("header_buttons", []):
-        for button in group.get("buttons", [group]):
+        for button in [group, *group.get("buttons", [])]:
+            # the GitHub logo is the only glyph of Font Awesome's brands
+            # font on the page: 110 kB gzipped for one icon
+            if button.get("icon") == "fab fa-github":
+                button["icon"] = "fas fa-code-branch"
             if button.get("label") == "source-issues-button":
                 button["url"] = f"{repo}/issues/new?{query}"
                 button["text"] = "Report an erratum"
                 button["tooltip"] = "Report a mistake on this page"
+
+
+def _pdf_buttons(app, pagename, templatename, context, doctree) -> None:
+    """Offer the book's PDF on every page, and each chapter's own PDF.
+
+    They replace the theme's ".pdf" entry, which only opens the browser's
+    print dialog. ``make site`` puts the PDFs in ``pdf/`` beside the pages.
+    """
+    if app.builder.format != "html":
+        return
+    pathto = context["pathto"]
+    buttons = [
+        {
+            "type": "link",
+            "url": pathto("pdf/m4ml.pdf", 1),
+            "text": "book .pdf",
+            "tooltip": "The whole book as a PDF",
+            "icon": "fas fa-book",
+            "label": "download-book-pdf-button",
+        }
+    ]
+    chapters = {
+        doc: Path(target).with_suffix(".pdf").name
+        for doc, target, *_ in app.config.latex_documents
+        if doc not in {"pdf", "index"}
+    }
+    if pagename in chapters:
+        buttons.insert(
+            0,
+            {
+                "type": "link",
+                "url": pathto(f"pdf/{chapters[pagename]}", 1),
+                "text": "chapter .pdf",
+                "tooltip": "This chapter as a PDF",
+                "icon": "fas fa-file-pdf",
+                "label": "download-chapter-pdf-button",
+            },
+        )
+    groups = context.setdefault("header_buttons", [])
+    group = next(
+        (g for g in groups if g.get("label") == "download-buttons"), None
+    )
+    if group is None:  # pages without a source (the index, the search page)
+        group = {
+            "type": "group",
+            "tooltip": "Download",
+            "icon": "fas fa-download",
+            "buttons": [],
+            "label": "download-buttons",
+        }
+        groups.insert(0, group)
+    group["buttons"] = [
+        b for b in group["buttons"] if b.get("label") != "download-pdf-button"
+    ] + buttons
 
 
 # Upstream markup that the Nu Html Checker rejects, mended in each page body:
@@ -1182,6 +1443,184 @@ def _valid_html(app, pagename, templatename, context, doctree) -> None:
 
 
 # --------------------------------------------------------------------------
+# Each chapter as its own PDF, by the book's LaTeX pipeline
+# --------------------------------------------------------------------------
+
+# Links from a chapter's PDF to pages it does not contain go to the web book.
+_WEB = "m4ml-web:"
+
+
+def chapter_latex_documents(book: Path, author: str) -> list[tuple]:
+    """``latex_documents`` entries for every numbered chapter of the PDF.
+
+    The chapters and their order come from the numbered toctrees of
+    ``book/pdf.md``; each PDF is named after the chapter's slug and titled
+    with its number (the book's numbering) and title.
+    """
+    documents = []
+    text = (book / "pdf.md").read_text(encoding="utf-8")
+    for block in re.findall(r"```\{toctree\}\n(.*?)```", text, re.S):
+        if ":numbered:" not in block:
+            continue
+        for line in block.splitlines():
+            doc = line.strip()
+            if not doc or doc.startswith(":"):
+                continue
+            source = (book / f"{doc}.md").read_text(encoding="utf-8")
+            title = re.search(r"^# (.+)$", source, re.M).group(1).strip()
+            number = len(documents) + 1
+            documents.append(
+                (
+                    doc,
+                    f"{doc.rsplit('/', 1)[-1]}.tex",
+                    f"{number}. {title}",
+                    author,
+                    "manual",
+                    False,
+                )
+            )
+    return documents
+
+
+def _is_chapter_pdf(app: Sphinx, docname: str) -> bool:
+    return app.builder.name == "latex" and docname != app.config.root_doc
+
+
+def _link_other_pages_to_the_web(app: Sphinx) -> None:
+    """In the LaTeX build, a page outside the PDF being written is a web page.
+
+    Sphinx drops the link (keeping only its text) when a reference points
+    into a document that the PDF does not include, as in a chapter's own
+    PDF citing another chapter. Such links go to the page on the web
+    instead (``html_baseurl``); ``_chapter_pdf`` writes their addresses.
+    """
+    if app.builder.name != "latex":
+        return
+    builder = app.builder
+    original = builder.get_target_uri
+
+    def get_target_uri(docname: str, typ: str | None = None) -> str:
+        if docname not in builder.docnames and docname in builder.env.all_docs:
+            return _WEB + docname
+        return original(docname, typ)
+
+    builder.get_target_uri = get_target_uri
+
+
+class ChapterBibliography(SphinxPostTransform):
+    """Give a chapter's own PDF the bibliography of the works it cites.
+
+    (And give each PDF of the build fresh bibliography entries.)
+
+    The book's bibliography lives in the PDF's root document. A copy of
+    it goes at the end of the chapter before sphinxcontrib-bibtex fills
+    it in (priority 5), so that the citations of the chapter link to
+    entries in the same PDF; ``_chapter_pdf`` keeps only those it cites.
+    """
+
+    default_priority = 1
+    formats = ("latex",)
+
+    def run(self, **kwargs) -> None:
+        # sphinxcontrib-bibtex fills in the citation nodes it keeps in its
+        # domain data, in place: writing several PDFs in one build would
+        # repeat every entry once per PDF. Each PDF gets fresh copies.
+        domain = self.env.get_domain("cite")
+        if not hasattr(self.app, "m4ml_pristine_citations"):
+            self.app.m4ml_pristine_citations = {}
+        pristine = self.app.m4ml_pristine_citations
+        for key, bib in domain.bibliographies.items():
+            saved = pristine.setdefault(
+                key, {k: n.deepcopy() for k, n in bib.citation_nodes.items()}
+            )
+            bib.citation_nodes.update(
+                {k: n.deepcopy() for k, n in saved.items()}
+            )
+        if not _is_chapter_pdf(self.app, self.env.docname):
+            return
+        from sphinxcontrib.bibtex.nodes import bibliography
+
+        root = self.env.get_doctree(self.config.root_doc)
+        for node in root.findall(bibliography):
+            self.document += node.deepcopy()
+
+
+def _chapter_pdf(app: Sphinx, doctree, docname: str) -> None:
+    """Finish a chapter's own PDF: numbering, web links, its bibliography.
+
+    The chapter keeps its number in the book (equations and figures are
+    numbered by chapter), its title becomes a chapter under a document
+    title (a root document's own title is the document title in LaTeX),
+    links to other pages go to the web book, and the bibliography keeps
+    the works this chapter cites.
+    """
+    if app.builder.name != "latex":
+        return
+    base = app.config.html_baseurl.rstrip("/") + "/"
+    for ref in list(doctree.findall(nodes.reference)):
+        uri = ref.get("refuri", "")
+        if uri.startswith(_WEB):
+            page, _, anchor = uri[len(_WEB) :].partition("#")
+            uri = f"{base}{page}.html" + (f"#{anchor}" if anchor else "")
+            if isinstance(ref, addnodes.number_reference):
+                # LaTeX would number it with \ref; keep the book's number
+                ref.replace_self(nodes.reference("", ref.astext(), refuri=uri))
+            else:
+                ref["refuri"] = uri
+    if not _is_chapter_pdf(app, docname):
+        return
+    from sphinx.builders.latex.nodes import math_reference, thebibliography
+
+    # an equation of another chapter: its number, linked to the web book
+    for ref in list(doctree.findall(math_reference)):
+        page = ref["docname"]
+        if page in app.builder.docnames:
+            continue
+        anchor = f"equation-{ref['target']}"
+        numbers = app.env.toc_fignumbers.get(page, {}).get("displaymath", {})
+        number = ".".join(map(str, numbers.get(anchor, ())))
+        if not number:
+            logger.warning(
+                "no number for equation %r of %s",
+                ref["target"],
+                page,
+                location=ref,
+            )
+        text = app.config.math_eqref_format.format(number=number)
+        ref.replace_self(
+            nodes.reference("", text, refuri=f"{base}{page}.html#{anchor}")
+        )
+
+    domain = app.env.get_domain("cite")
+    cited = {
+        target.key
+        for ref in domain.citation_refs
+        if ref.docname == docname
+        for target in ref.targets
+    }
+    keys = {c.citation_id: c.key for c in domain.citations}
+    for bib in list(doctree.findall(thebibliography)):
+        for citation in list(bib.findall(nodes.citation)):
+            if keys.get(citation["ids"][0]) not in cited:
+                citation.parent.remove(citation)
+        if not list(bib.findall(nodes.citation)):
+            bib.parent.remove(bib)
+    # sphinx-proof labels a theorem with the docname of the nearest section
+    # that carries one; in a book, each chapter's section does
+    next(iter(doctree.findall(nodes.section)))["docname"] = docname
+    number = app.env.toc_secnumbers.get(docname, {}).get("", (1,))[0]
+    outer = nodes.section(ids=["m4ml-book"])
+    outer += nodes.title("", app.config.project)
+    outer += nodes.raw(
+        "", f"\\setcounter{{chapter}}{{{number - 1}}}\n", format="latex"
+    )
+    for child in list(doctree.children):
+        doctree.remove(child)
+        outer += child
+    doctree += outer
+
+
+# --------------------------------------------------------------------------
 # The PDF gathers the exercise solutions in an appendix
 # --------------------------------------------------------------------------
 
@@ -1208,14 +1647,17 @@ def _solutions_to_appendix(app: Sphinx, doctree, docname: str) -> None:
         ),
         None,
     )
-    if not solutions or backmatter is None:
+    chapter_pdf = _is_chapter_pdf(app, docname)
+    if not solutions or (backmatter is None and not chapter_pdf):
         return
     registry = getattr(app.env, "sphinx_exercise_registry", {})
     section = nodes.section(ids=["m4ml-solutions"], names=["m4ml-solutions"])
     section += nodes.title("", "Solutions to the exercises")
     section += _para(
-        "The solutions of every chapter's exercises, in the order of the "
-        "exercises; each title links back to its exercise."
+        "The solutions of "
+        + ("this chapter's" if chapter_pdf else "every chapter's")
+        + " exercises, in the order of the exercises; each title links back "
+        "to its exercise."
     )
     # each chapter's solutions in a start_of_file node of that chapter, so
     # that the LaTeX writer resolves their local references in its scope
@@ -1224,11 +1666,15 @@ def _solutions_to_appendix(app: Sphinx, doctree, docname: str) -> None:
         doc = registry.get(solution.get("label"), {}).get("docname", docname)
         if group is None or group["docname"] != doc:
             group = addnodes.start_of_file(docname=doc)
-            group += nodes.rubric("", _chapter_name(app.env, doc))
+            if not chapter_pdf:
+                group += nodes.rubric("", _chapter_name(app.env, doc))
             section += group
         solution.parent.remove(solution)
         group += solution
-    backmatter.parent.insert(backmatter.parent.index(backmatter), section)
+    if chapter_pdf:  # a chapter's own PDF: a last section of the chapter
+        next(iter(doctree.findall(nodes.section))).append(section)
+    else:
+        backmatter.parent.insert(backmatter.parent.index(backmatter), section)
 
 
 def setup(app: Sphinx) -> dict:
@@ -1245,10 +1691,14 @@ def setup(app: Sphinx) -> dict:
     app.connect("doctree-read", _warn_on_tracebacks)
     app.connect("doctree-resolved", _resolve_counts)
     app.connect("doctree-resolved", _solutions_to_appendix)
+    app.connect("doctree-resolved", _chapter_pdf)
+    app.connect("builder-inited", _link_other_pages_to_the_web)
     app.connect("html-page-context", _valid_html)
     app.connect("html-page-context", _chapter_notebook, priority=400)
     app.connect("html-page-context", _erratum_button, priority=600)
+    app.connect("html-page-context", _pdf_buttons, priority=600)
     app.connect("build-finished", _install_mathjax)
+    app.connect("build-finished", _page_weight)
     app.connect("build-finished", _report)
     app.connect("build-finished", _forget_failed_builds)
     app.add_node(check_count)
@@ -1258,6 +1708,7 @@ def setup(app: Sphinx) -> dict:
     app.add_directive("check-ledger", CheckLedgerDirective)
     app.add_directive("build-report", BuildReportDirective)
     app.add_post_transform(BookPostTransform)
+    app.add_post_transform(ChapterBibliography)
     app.add_transform(TermTransform)
     app.add_env_collector(TermCollector)
     app.add_node(term_glossary)
