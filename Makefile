@@ -84,7 +84,7 @@ lint: venv assets
 	@$(BIN)/pre-commit run --all-files --show-diff-on-failure
 
 bench: venv assets
-	$(BIN)/python benchmarks/bench_build.py
+	$(BIN)/python benchmarks/bench_build.py $(BENCHOPTS)
 
 # What the deploy workflow publishes: the site, with the PDFs inside it
 # (every page links the book's PDF, each chapter its own, from pdf/).

@@ -258,7 +258,16 @@ def test_a_chapter_page_weighs_under_a_megabyte_gzipped(
             .every(m => m.querySelector('mjx-container'))""",
         timeout=120_000,
     )
-    page.wait_for_load_state("networkidle")
+    # MathJax fetches its fonts after typesetting: wait for them, then until
+    # no response has arrived for a second
+    page.evaluate(
+        "async () => { await MathJax.startup.promise; "
+        "await document.fonts.ready; }"
+    )
+    seen = -1
+    while seen != len(sizes):
+        seen = len(sizes)
+        page.wait_for_timeout(1000)
     context.close()
     total = sum(sizes.values())
     heaviest = sorted(sizes.items(), key=lambda kv: -kv[1])[:5]
