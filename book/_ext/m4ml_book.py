@@ -672,6 +672,12 @@ class BookPostTransform(SphinxPostTransform):
                 places.setdefault(key, []).append((doc, anchor))
                 if key not in shown or term[:1].islower():
                     shown[key] = node
+        # a plural defined in one place, its singular in another: one entry
+        for key in sorted(places):
+            for stem in (key[:-1], key[:-2]) if key.endswith("s") else ():
+                if stem in places and stem != key:
+                    places[stem] += places.pop(key)
+                    break
         items = nodes.definition_list(classes=["m4ml-glossary"])
         for key in sorted(places):
             where = _para()
