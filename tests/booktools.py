@@ -11,6 +11,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "book" / "_ext"))  # the book's extension
+
+from m4ml_book import find_chromium  # noqa: E402, F401 (re-exported)
 
 
 def sphinx_build(

@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import functools
 import http.server
-import os
 import re
-import shutil
 import threading
 
 import pytest
 
-from booktools import ROOT
+from booktools import ROOT, find_chromium
 
 pytestmark = pytest.mark.build
 
@@ -43,18 +41,13 @@ CHAPTERS = [
 
 
 def _chromium() -> str:
-    for candidate in (
-        os.environ.get("M4ML_CHROMIUM"),
-        shutil.which("chromium"),
-        shutil.which("chromium-browser"),
-        shutil.which("google-chrome"),
-    ):
-        if candidate:
-            return candidate
-    pytest.fail(
-        "no Chromium found: install the 'chromium' package (.ci/require "
-        "chromium) or set M4ML_CHROMIUM to a Chrome or Chromium binary"
-    )
+    binary = find_chromium()  # the one the build measures page weight with
+    if binary is None:
+        pytest.fail(
+            "no Chromium found: install the 'chromium' package (.ci/require "
+            "chromium) or set M4ML_CHROMIUM to a Chrome or Chromium binary"
+        )
+    return binary
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

@@ -984,7 +984,7 @@ def _shift_numbers(env: BuildEnvironment, doc: str, offset: int) -> None:
             ref["secnumber"] = shift(ref["secnumber"])
 
 
-def _chromium() -> str | None:
+def find_chromium() -> str | None:
     """A Chromium or Chrome binary: $M4ML_CHROMIUM, else one on the PATH."""
     import os
 
@@ -1018,7 +1018,7 @@ def measure_page_weight(outdir: Path, page: str, attempts: int = 3) -> dict:
         from playwright.sync_api import sync_playwright
     except ImportError:
         return {"error": "Playwright is not installed"}
-    binary = _chromium()
+    binary = find_chromium()
     if binary is None:
         return {
             "error": "no Chromium found (install it, or set M4ML_CHROMIUM)"
