@@ -115,7 +115,7 @@ def test_linear_autoencoder_shapes_and_errors():
         linear_autoencoder(3, 4, np.random.default_rng(0))
     with pytest.raises(ValueError, match="scale"):
         linear_autoencoder(3, 1, np.random.default_rng(0), scale=0.0)
-    with pytest.raises(ValueError, match="Generator"):
+    with pytest.raises(TypeError, match="Generator"):
         linear_autoencoder(3, 1, 0)
     with pytest.raises(ValueError, match="2-D"):
         train_linear_autoencoder(
@@ -262,7 +262,7 @@ def test_estimator_errors():
         score_function_gradient(lambda z: z, [0.0, 1.0], [1.0, 1.0], 10, rng)
     with pytest.raises(ValueError, match="grad_f must return"):
         reparameterisation_gradient(f, 0.0, 1.0, 10, rng)
-    with pytest.raises(ValueError, match="Generator"):
+    with pytest.raises(TypeError, match="Generator"):
         reparameterisation_gradient(lambda z: z, 0.0, 1.0, 10, None)
 
 

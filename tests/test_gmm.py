@@ -159,7 +159,7 @@ def test_sample_gmm_errors():
     rng = np.random.default_rng(0)
     with pytest.raises(ValueError, match="sum to 1"):
         sample_gmm([0.5, 0.6], [[0.0], [1.0]], np.ones((2, 1, 1)), 3, rng)
-    with pytest.raises(ValueError, match="Generator"):
+    with pytest.raises(TypeError, match="Generator"):
         sample_gmm([1.0], [[0.0]], np.ones((1, 1, 1)), 3, 0)
     with pytest.raises(ValueError, match="n must be"):
         sample_gmm([1.0], [[0.0]], np.ones((1, 1, 1)), 0, rng)
@@ -413,7 +413,7 @@ def test_fit_gmm_errors():
         fit_gmm(X.ravel(), 2, rng)
     with pytest.raises(ValueError, match="shape \\(N, D\\)"):
         fit_gmm(X[None], 2, rng)
-    with pytest.raises(ValueError, match="Generator"):
+    with pytest.raises(TypeError, match="Generator"):
         fit_gmm(X, 2, 42)
     with pytest.raises(ValueError, match="tol"):
         fit_gmm(X, 2, rng, tol=-1.0)

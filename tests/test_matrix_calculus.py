@@ -108,7 +108,7 @@ def test_errors_and_bad_input():
         by_key("nonsense")
     with pytest.raises(ValueError, match="unknown kind"):
         Identity("k", "tensor", "", "", abs, abs, abs)
-    with pytest.raises(ValueError, match="Generator"):
+    with pytest.raises(TypeError, match="Generator"):
         evaluate(by_key("linear"), 0)
     with pytest.raises(ValueError, match="positive"):
         finite_difference_errors(

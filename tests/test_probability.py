@@ -284,7 +284,7 @@ def test_sample_error_paths():
         gaussian_sample([0.0], [[1.0]], 0, rng)
     with pytest.raises(ValueError, match="positive integer"):
         gaussian_sample([0.0], [[1.0]], 2.5, rng)
-    with pytest.raises(ValueError, match="Generator"):
+    with pytest.raises(TypeError, match="Generator"):
         gaussian_sample([0.0], [[1.0]], 3, 42)
     with pytest.raises(ValueError, match="not positive definite"):
         gaussian_sample([0.0], [[-1.0]], 3, rng)
@@ -514,7 +514,7 @@ def test_inverse_transform_error_paths():
     rng = np.random.default_rng(0)
     with pytest.raises(ValueError, match="positive integer"):
         inverse_transform_sample(lambda u: u, -1, rng)
-    with pytest.raises(ValueError, match="Generator"):
+    with pytest.raises(TypeError, match="Generator"):
         inverse_transform_sample(lambda u: u, 5, None)
     with pytest.raises(ValueError, match="same shape"):
         inverse_transform_sample(lambda u: u[:2], 5, rng)

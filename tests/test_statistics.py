@@ -444,7 +444,7 @@ def test_bootstrap_ci_coverage_for_the_mean_is_roughly_nominal():
 
 def test_bootstrap_errors():
     rng = np.random.default_rng(0)
-    with pytest.raises(ValueError, match="Generator"):
+    with pytest.raises(TypeError, match="Generator"):
         bootstrap_ci([1.0, 2.0], np.mean, 0)
     with pytest.raises(ValueError, match="n_resamples must be a positive"):
         bootstrap_ci([1.0, 2.0], np.mean, rng, n_resamples=0)

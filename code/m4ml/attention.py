@@ -30,6 +30,7 @@ import numpy as np
 from m4ml.logistic_regression import softmax
 from m4ml.losses import softmax_cross_entropy
 from m4ml.mlp import Affine, Layer, ReLU, Sequential
+from m4ml.validation import check_generator
 
 __all__ = [
     "Embedding",
@@ -374,8 +375,7 @@ class MultiHeadAttention(Layer):
                 f"d_model ({d_model!r}) must be a positive multiple of "
                 f"n_heads ({n_heads})"
             )
-        if not isinstance(rng, np.random.Generator):
-            raise TypeError("rng must be a numpy.random.Generator")
+        check_generator(rng)
         self.d_model, self.n_heads = int(d_model), int(n_heads)
         self.causal = bool(causal)
         scale = 1.0 / math.sqrt(self.d_model)
@@ -552,8 +552,7 @@ class Embedding(Layer):
             raise ValueError("n_vocab and d_model must be integers")
         if n_vocab < 1 or d_model < 1:
             raise ValueError("n_vocab and d_model must be positive")
-        if not isinstance(rng, np.random.Generator):
-            raise TypeError("rng must be a numpy.random.Generator")
+        check_generator(rng)
         self.params = {"E": rng.standard_normal((int(n_vocab), int(d_model)))}
         self.grads = {"E": np.zeros_like(self.params["E"])}
         self._ids = None

@@ -28,7 +28,7 @@ import numpy as np
 from m4ml.calculus import sigmoid
 from m4ml.mlp import Affine, Sequential, init_mlp, train
 from m4ml.optimization import adam
-from m4ml.probability import _check_rng
+from m4ml.validation import check_generator
 
 __all__ = [
     "assign_parameters",
@@ -156,7 +156,7 @@ def linear_autoencoder(
         raise ValueError(f"need 1 <= k <= D, got k = {k}, D = {D}")
     if not scale > 0:
         raise ValueError(f"scale must be positive, got {scale!r}")
-    rng = _check_rng(rng)
+    rng = check_generator(rng)
     E = scale * rng.standard_normal((D, k))
     F = scale * rng.standard_normal((k, D))
     return Sequential([Affine(E), Affine(F)])
@@ -213,7 +213,7 @@ def train_linear_autoencoder(
     True
     """
     X = _data(X)
-    rng = _check_rng(rng)
+    rng = check_generator(rng)
     model = linear_autoencoder(X.shape[1], k, rng, scale)
     bs = len(X) if batch_size is None else int(batch_size)
     history = train(
@@ -325,7 +325,7 @@ def _draws(n, rng, d) -> np.ndarray:
     n = int(n)
     if n < 1:
         raise ValueError(f"n must be positive, got {n}")
-    return _check_rng(rng).standard_normal((n, d))
+    return check_generator(rng).standard_normal((n, d))
 
 
 def score_function_gradient(
@@ -455,7 +455,7 @@ def init_vae(
     D, k, hidden = int(D), int(k), int(hidden)
     if min(D, k, hidden) < 1:
         raise ValueError("D, k and hidden must be positive")
-    rng = _check_rng(rng)
+    rng = check_generator(rng)
     encoder = init_mlp([D, hidden, 2 * k], rng, "tanh", "xavier")
     decoder = init_mlp([k, hidden, D], rng, "tanh", "xavier")
     return encoder, decoder
@@ -646,7 +646,7 @@ def train_vae(
     True
     """
     X = _binary(X)
-    rng = _check_rng(rng)
+    rng = check_generator(rng)
     N, D = X.shape
     n_epochs, batch_size = int(n_epochs), int(batch_size)
     if n_epochs < 1 or batch_size < 1:
@@ -731,7 +731,7 @@ def vae_importance_log_likelihood(
     S = int(n_samples)
     if S < 1:
         raise ValueError(f"n_samples must be positive, got {S}")
-    rng = _check_rng(rng)
+    rng = check_generator(rng)
     h = encoder.forward(X, False)
     k = h.shape[1] // 2
     mu, log_var = h[:, :k], h[:, k:]

@@ -23,6 +23,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from m4ml.validation import check_generator
+
 __all__ = [
     "MonteCarloEstimate",
     "PowerLawFit",
@@ -409,11 +411,7 @@ def monte_carlo_integral(
     """
     a, b = _scalar(a, "a"), _scalar(b, "b")
     n = _count(n, "n", minimum=2)
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(
-            "rng must be a numpy.random.Generator, such as "
-            f"np.random.default_rng(seed); got {type(rng).__name__}"
-        )
+    check_generator(rng)
     u = a + (b - a) * rng.random(n)
     y = (b - a) * _values(f, u)
     se = float(np.std(y, ddof=1)) / np.sqrt(n)

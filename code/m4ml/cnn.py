@@ -25,6 +25,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from m4ml.mlp import Affine, Layer, ReLU, Sequential
+from m4ml.validation import check_generator
 
 __all__ = [
     "Conv2D",
@@ -598,8 +599,7 @@ def init_cnn(
         raise ValueError(f"kernel must be odd, got {kernel}")
     if H % pool or W % pool:
         raise ValueError(f"pool {pool} must divide the image size {H}x{W}")
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError("rng must be a numpy.random.Generator")
+    check_generator(rng)
     fan_in = C * kernel * kernel
     conv_w = math.sqrt(2.0 / fan_in) * rng.standard_normal(
         (n_filters, C, kernel, kernel)

@@ -18,6 +18,7 @@ import numpy as np
 from m4ml.information_theory import grid_kl, kl_divergence
 from m4ml.losses import binary_cross_entropy_with_logits
 from m4ml.mlp import Sequential, init_mlp, sgd_step
+from m4ml.validation import check_generator
 
 __all__ = [
     "discriminator_loss",
@@ -407,8 +408,7 @@ def train_gan(
     x_data = _column(x_data, "x_data")[:, 0]
     if not np.all(np.isfinite(x_data)):
         raise ValueError("x_data must be finite")
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError("rng must be a numpy.random.Generator")
+    check_generator(rng)
     ints = {
         "n_steps": n_steps,
         "batch_size": batch_size,

@@ -37,6 +37,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from m4ml.probability import gaussian_logpdf, gaussian_sample
+from m4ml.validation import check_generator
 
 __all__ = [
     "GMMResult",
@@ -66,15 +67,6 @@ SUM_TOL = 1e-8
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def _check_rng(rng) -> np.random.Generator:
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(
-            "rng must be a numpy.random.Generator, such as "
-            f"np.random.default_rng(seed); got {type(rng).__name__}"
-        )
-    return rng
 
 
 def _count(n, name: str, minimum: int = 1) -> int:
@@ -298,7 +290,7 @@ def sample_gmm(weights, means, covs, n: int, rng: np.random.Generator):
     """
     w, mu, S = _mixture(weights, means, covs)
     n = _count(n, "n")
-    rng = _check_rng(rng)
+    rng = check_generator(rng)
     z = rng.choice(w.size, size=n, p=w / w.sum())
     X = np.empty((n, mu.shape[1]))
     for k in range(w.size):
@@ -598,7 +590,7 @@ def fit_gmm(
     n_init = _count(n_init, "n_init")
     tol = _nonneg(tol, "tol")
     reg_covar = _nonneg(reg_covar, "reg_covar")
-    rng = _check_rng(rng)
+    rng = check_generator(rng)
     if n_init > 1 and init is not None and "means" in init:
         raise ValueError("n_init > 1 needs random initial means")
     best = None
@@ -700,7 +692,7 @@ def _sq_distances(X: np.ndarray, C: np.ndarray) -> np.ndarray:
 def _initial_centres(X, k, rng, init) -> np.ndarray:
     N, D = X.shape
     if init is None:
-        return X[_check_rng(rng).choice(N, size=k, replace=False)].copy()
+        return X[check_generator(rng).choice(N, size=k, replace=False)].copy()
     C = np.array(init, dtype=np.float64)
     if C.shape != (k, D):
         raise ValueError(

@@ -34,6 +34,7 @@ from m4ml.losses import (
     softmax_cross_entropy,
     softplus,
 )
+from m4ml.validation import check_generator
 from m4ml.vector_calculus import (
     numerical_gradient,
     numerical_hessian,
@@ -169,8 +170,7 @@ def evaluate(identity: Identity, rng: np.random.Generator):
     >>> np.allclose(claimed, numeric, rtol=1e-6, atol=1e-8)
     True
     """
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError("rng must be a numpy.random.Generator")
+    check_generator(rng)
     x, params = identity.sample(rng)
     claimed = np.asarray(identity.claimed(x, **params), dtype=float)
     numeric = numerical_derivative(identity, x, params)

@@ -30,6 +30,7 @@ import warnings
 import numpy as np
 
 from m4ml.linear_algebra import _as_matrix
+from m4ml.validation import check_generator
 
 __all__ = [
     "cholesky",
@@ -48,14 +49,6 @@ def _as_square(A, name: str = "A") -> np.ndarray:
     if M.shape[0] != M.shape[1]:
         raise ValueError(f"{name} is not square: shape {M.shape}")
     return M
-
-
-def _check_rng(rng) -> None:
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(
-            "rng must be a numpy.random.Generator, such as "
-            f"np.random.default_rng(0); got {type(rng).__name__}"
-        )
 
 
 def cholesky(A, sym_rtol: float = 1e-10) -> np.ndarray:
@@ -173,7 +166,7 @@ def gaussian_samples(mean, cov, size: int, rng) -> np.ndarray:
     >>> X.shape
     (5, 2)
     """
-    _check_rng(rng)
+    check_generator(rng)
     mu = np.array(mean, dtype=np.float64)
     L = cholesky(cov)
     n = L.shape[0]
@@ -286,7 +279,7 @@ def power_iteration(
     if on_fail not in ("raise", "warn"):
         raise ValueError(f"on_fail must be 'raise' or 'warn', got {on_fail!r}")
     if x0 is None:
-        _check_rng(rng)
+        check_generator(rng)
         x = rng.standard_normal(n)
     else:
         x = np.array(x0, dtype=np.float64)

@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator, Sequence
 import numpy as np
 
 from m4ml.losses import softmax_cross_entropy
+from m4ml.validation import check_generator
 
 __all__ = [
     "Affine",
@@ -275,8 +276,7 @@ def init_mlp(
     sizes = [int(s) for s in sizes]
     if len(sizes) < 2 or min(sizes) < 1:
         raise ValueError("sizes must list at least two positive widths")
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError("rng must be a numpy.random.Generator")
+    check_generator(rng)
     activations = {"relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid}
     if activation not in activations:
         raise ValueError(

@@ -34,6 +34,7 @@ import numpy as np
 
 from m4ml.analytic_geometry import least_squares
 from m4ml.matrix_decompositions import pinv
+from m4ml.validation import check_generator
 
 __all__ = [
     "BiasVariance",
@@ -93,15 +94,6 @@ class DoubleDescent(NamedTuple):
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def _check_rng(rng) -> np.random.Generator:
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(
-            "rng must be a numpy.random.Generator, such as "
-            f"np.random.default_rng(seed); got {type(rng).__name__}"
-        )
-    return rng
 
 
 def _integer(n, name: str, minimum: int) -> int:
@@ -452,7 +444,7 @@ def train_test_split(
             "test_fraction must lie strictly between 0 and 1, got "
             f"{test_fraction!r}"
         )
-    rng = _check_rng(rng)
+    rng = check_generator(rng)
     n_test = math.ceil(test_fraction * n)
     if n_test >= n:
         raise ValueError(
@@ -507,7 +499,9 @@ def k_fold_indices(
         raise ValueError(f"k must be an integer, got {k!r}")
     if not 2 <= k <= n:
         raise ValueError(f"k must satisfy 2 <= k <= n = {n}, got k = {k}")
-    order = np.arange(n) if rng is None else _check_rng(rng).permutation(n)
+    order = (
+        np.arange(n) if rng is None else check_generator(rng).permutation(n)
+    )
     sizes = np.full(k, n // k)
     sizes[: n % k] += 1
     stops = np.cumsum(sizes)
@@ -657,7 +651,7 @@ def bias_variance_decomposition(
         raise ValueError("x_train and x_test must be non-empty arrays")
     sigma = _nonnegative(noise_std, "noise_std")
     M = _integer(n_datasets, "n_datasets", 2)
-    rng = _check_rng(rng)
+    rng = check_generator(rng)
     f_train = np.asarray(f(xtr), dtype=np.float64)
     f_test = np.asarray(f(xte), dtype=np.float64)
     preds = np.empty((M, len(xte)))
@@ -836,7 +830,7 @@ def double_descent_curve(
             "positive integers"
         )
     trials = _integer(n_trials, "n_trials", 1)
-    rng = _check_rng(rng)
+    rng = check_generator(rng)
     D, P_max = Xtr.shape[1], int(Ps[-1])
     shape = (trials, Ps.size)
     train, test, norm = np.empty(shape), np.empty(shape), np.empty(shape)

@@ -18,7 +18,7 @@ import numpy as np
 
 from m4ml.analytic_geometry import least_squares
 from m4ml.calculus import _finite_array as _finite
-from m4ml.matrix_decompositions import _check_rng
+from m4ml.validation import check_generator
 
 __all__ = [
     "EPS",
@@ -305,7 +305,7 @@ def ill_conditioned_matrix(m: int, n: int, cond: float, rng) -> np.ndarray:
     >>> round(float(np.linalg.cond(X)), 8)
     100.0
     """
-    _check_rng(rng)
+    check_generator(rng)
     if not (int(n) == n and int(m) == m and m >= n >= 2):
         raise ValueError(f"need integers m >= n >= 2, got m={m}, n={n}")
     if not (np.isfinite(cond) and cond >= 1):

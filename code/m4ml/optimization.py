@@ -15,6 +15,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from m4ml.validation import check_generator
+
 Grad = Callable[[np.ndarray], np.ndarray]
 
 
@@ -66,11 +68,7 @@ def _check_x0(x0) -> np.ndarray:
 
 
 def _check_batch(n_data, batch_size, rng) -> None:
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(
-            "rng must be a numpy.random.Generator, e.g. "
-            "np.random.default_rng(0)"
-        )
+    check_generator(rng)
     for name, value in [("n_data", n_data), ("batch_size", batch_size)]:
         if isinstance(value, bool) or not isinstance(value, numbers.Integral):
             raise ValueError(f"{name} must be a positive int, got {value!r}")

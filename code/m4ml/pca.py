@@ -40,6 +40,7 @@ from typing import NamedTuple
 import numpy as np
 
 from m4ml.probability import gaussian_logpdf
+from m4ml.validation import check_generator
 
 __all__ = [
     "PCAResult",
@@ -536,11 +537,7 @@ def ppca_sample(
     Wm, mu, s2 = _check_ppca(W, mean, sigma2)
     if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
         raise ValueError(f"n must be a positive integer, got {n!r}")
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(
-            "rng must be a numpy.random.Generator, such as "
-            f"np.random.default_rng(0); got {type(rng).__name__}"
-        )
+    check_generator(rng)
     D, k = Wm.shape
     Z = rng.standard_normal((n, k))
     noise = rng.standard_normal((n, D))

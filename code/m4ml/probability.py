@@ -34,6 +34,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from m4ml.validation import check_generator
+
 __all__ = [
     "affine_gaussian",
     "beta_bernoulli_posterior",
@@ -58,15 +60,6 @@ SYMMETRY_RTOL = 1e-10
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def _check_rng(rng) -> np.random.Generator:
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(
-            "rng must be a numpy.random.Generator, such as "
-            f"np.random.default_rng(seed); got {type(rng).__name__}"
-        )
-    return rng
 
 
 def _count(n, name: str) -> int:
@@ -346,7 +339,7 @@ def gaussian_sample(mean, cov, n: int, rng: np.random.Generator):
     mu, S = _mean_and_cov(mean, cov)
     n = _count(n, "n")
     L = _cholesky(S)
-    Z = _check_rng(rng).standard_normal((n, mu.size))
+    Z = check_generator(rng).standard_normal((n, mu.size))
     return mu + Z @ L.T
 
 
@@ -586,7 +579,7 @@ def inverse_transform_sample(
     ((5,), True)
     """
     n = _count(n, "n")
-    u = _check_rng(rng).random(n)
+    u = check_generator(rng).random(n)
     x = np.asarray(inv_cdf(u))
     if x.shape != (n,):
         raise ValueError(

@@ -25,6 +25,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from m4ml.mlp import Layer, Sequential, train
+from m4ml.validation import check_generator
 
 __all__ = [
     "BatchNorm",
@@ -313,8 +314,7 @@ def dropout(x, p: float, rng: np.random.Generator, training: bool = True):
     x = np.asarray(x, dtype=np.float64)
     if not training or p == 0.0:
         return x.copy(), np.ones_like(x)
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError("rng must be a numpy.random.Generator")
+    check_generator(rng)
     mask = (rng.random(x.shape) >= p) / (1.0 - p)
     return x * mask, mask
 
@@ -345,8 +345,7 @@ class Dropout(Layer):
     def __init__(self, p: float, rng: np.random.Generator) -> None:
         super().__init__()
         self.p = _check_p(p)
-        if not isinstance(rng, np.random.Generator):
-            raise TypeError("rng must be a numpy.random.Generator")
+        check_generator(rng)
         self.rng = rng
         self._mask = None
 

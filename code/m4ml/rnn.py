@@ -32,6 +32,7 @@ import numpy as np
 
 from m4ml.losses import softmax_cross_entropy
 from m4ml.optimization import adam
+from m4ml.validation import check_generator
 
 __all__ = [
     "clip_grad_norm",
@@ -101,11 +102,6 @@ def _positive_int(n, name: str) -> int:
     return int(n)
 
 
-def _check_rng(rng) -> None:
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError("rng must be a numpy.random.Generator")
-
-
 # --------------------------------------------------------------------------
 # Initialisation
 # --------------------------------------------------------------------------
@@ -142,7 +138,7 @@ def init_rnn(
     """
     n_in = _positive_int(n_in, "n_in")
     n_hidden = _positive_int(n_hidden, "n_hidden")
-    _check_rng(rng)
+    check_generator(rng)
     if not rho > 0:
         raise ValueError(f"rho must be positive, got {rho!r}")
     W = rng.standard_normal((n_hidden, n_hidden))
@@ -185,7 +181,7 @@ def init_lstm(
     """
     n_in = _positive_int(n_in, "n_in")
     n_hidden = _positive_int(n_hidden, "n_hidden")
-    _check_rng(rng)
+    check_generator(rng)
     H = n_hidden
     W = rng.standard_normal((4 * H, H)) / math.sqrt(H)
     U = rng.standard_normal((4 * H, n_in)) / math.sqrt(n_in)
@@ -612,7 +608,7 @@ def memory_task(
         raise ValueError("n_symbols must be at least 2")
     if not noise >= 0:
         raise ValueError(f"noise must be non-negative, got {noise!r}")
-    _check_rng(rng)
+    check_generator(rng)
     y = rng.integers(0, n_symbols, size=n)
     x = noise * rng.standard_normal((delay + 1, n, n_symbols))
     x[0] = np.eye(n_symbols)[y]
@@ -734,7 +730,7 @@ def train_memory(
     """
     if cell not in ("rnn", "lstm"):
         raise ValueError(f"cell must be 'rnn' or 'lstm', got {cell!r}")
-    _check_rng(rng)
+    check_generator(rng)
     n_steps = _positive_int(n_steps, "n_steps")
     batch_size = _positive_int(batch_size, "batch_size")
     if cell == "rnn":

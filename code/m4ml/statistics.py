@@ -38,6 +38,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from m4ml.validation import check_generator
+
 __all__ = [
     "EstimatorSummary",
     "GaussianNaiveBayes",
@@ -633,8 +635,7 @@ def bootstrap_distribution(
     arr = _sample(x)
     if arr.ndim != 1:
         raise ValueError(f"x must be 1-D, got {arr.ndim} dimensions")
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError("rng must be a numpy.random.Generator")
+    check_generator(rng)
     if (
         not isinstance(n_resamples, numbers.Integral)
         or isinstance(n_resamples, bool)

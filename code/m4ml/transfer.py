@@ -23,8 +23,8 @@ from __future__ import annotations
 import numpy as np
 
 from m4ml.logistic_regression import _positive_int, fit_logistic
-from m4ml.matrix_decompositions import _check_rng
 from m4ml.mlp import Affine, Layer, Sequential, accuracy, init_mlp, train
+from m4ml.validation import check_generator
 
 __all__ = [
     "Frozen",
@@ -125,7 +125,7 @@ class LoRAAffine(Layer):
                 f"rank must be at most min(d_in, d_out) = {min(d_in, d_out)}"
                 f", got {rank}"
             )
-        _check_rng(rng)
+        check_generator(rng)
         self.W, self.b = W, b
         A = rng.standard_normal((d_in, rank)) / np.sqrt(d_in)
         self.params = {"A": A, "B": np.zeros((rank, d_out))}
@@ -225,7 +225,7 @@ def new_head(d_in: int, n_classes: int, rng) -> Affine:
     """
     d_in = _positive_int(d_in, "d_in")
     n_classes = _positive_int(n_classes, "n_classes")
-    _check_rng(rng)
+    check_generator(rng)
     scale = np.sqrt(2.0 / (d_in + n_classes))
     return Affine(scale * rng.standard_normal((d_in, n_classes)))
 
@@ -270,7 +270,7 @@ def pretrain(
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 2:
         raise ValueError(f"X must be 2-D, got shape {X.shape}")
-    _check_rng(rng)
+    check_generator(rng)
     model = init_mlp([X.shape[1], *hidden, n_classes], rng)
     train(model, X, y, rng, lr=lr, n_epochs=n_epochs, batch_size=batch_size)
     return model
@@ -331,7 +331,7 @@ def linear_probe(
     >>> accuracy(probe, X, y) > 0.9
     True
     """
-    _check_rng(rng)
+    check_generator(rng)
     H = body.forward(np.asarray(X, dtype=np.float64), False)
     head = new_head(H.shape[1], n_classes, rng)
     bs = len(H) if batch_size is None else batch_size
@@ -381,7 +381,7 @@ def fine_tune(
     >>> accuracy(tuned, X, y) > 0.9
     True
     """
-    _check_rng(rng)
+    check_generator(rng)
     body, _ = split_body_head(model)
     body = _copy(body)
     X = np.asarray(X, dtype=np.float64)
@@ -405,7 +405,7 @@ def balanced_subset(y, n_per_class: int, rng) -> np.ndarray:
     """
     y = np.asarray(y)
     n_per_class = _positive_int(n_per_class, "n_per_class")
-    _check_rng(rng)
+    check_generator(rng)
     idx = []
     for c in np.unique(y):
         rows = np.flatnonzero(y == c)
