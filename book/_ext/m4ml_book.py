@@ -944,6 +944,10 @@ def _number_chapters_continuously(app: Sphinx) -> None:
         original = listener.handler
 
         def get_updated_docs(app, env, _original=original):
+            if not getattr(app, "m4ml_docs_changed", True):
+                # nothing was read or removed: the numbers cannot change, and
+                # Sphinx would unpickle every doctree to recount the figures
+                return []
             sec = {d: dict(v) for d, v in env.toc_secnumbers.items()}
             fig = {
                 d: {t: dict(n) for t, n in v.items()}
@@ -959,6 +963,16 @@ def _number_chapters_continuously(app: Sphinx) -> None:
             ]
 
         listeners[i] = listener._replace(handler=get_updated_docs)
+
+        def note_reads(app, env, docnames):  # after removed docs are purged
+            purged = getattr(app, "m4ml_docs_purged", False)
+            app.m4ml_docs_changed = purged or bool(docnames)
+
+        def note_purge(app, env, docname):
+            app.m4ml_docs_purged = app.m4ml_docs_changed = True
+
+        app.connect("env-before-read-docs", note_reads)
+        app.connect("env-purge-doc", note_purge, priority=900)
         return
     raise ExtensionError("m4ml_book: Sphinx's toctree collector not found")
 
